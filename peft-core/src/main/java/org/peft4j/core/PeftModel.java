@@ -142,8 +142,9 @@ public final class PeftModel {
      * @param config the config
      */
     public void addAdapter(String name, PeftConfig config) {
-        if (name == null || name.isEmpty() || name.contains(".")) {
-            throw new PeftException("adapter name '" + name + "' is invalid: use a non-empty name without dots");
+        if (name == null || !name.matches("[A-Za-z0-9_\\-]+")) {
+            throw new PeftException("adapter name '" + name + "' is invalid: use letters, digits, '_' and '-' only"
+                    + " (it becomes a folder name and a path segment)");
         }
         if (configs.containsKey(name)) {
             throw new PeftException("Adapter with name '" + name + "' already exists.");
@@ -610,6 +611,43 @@ public final class PeftModel {
                 }
             }
         }
+    }
+
+    /**
+     * Saves adapters in PEFT's format: {@code default} into {@code dir}, others into {@code
+     * dir/<name>} (see {@link org.peft4j.core.format.AdapterFiles}).
+     *
+     * @param dir the folder
+     * @param adapterNames the adapters; none means all
+     * @throws java.io.IOException if a write fails (previous files stay intact)
+     */
+    public void save(java.nio.file.Path dir, String... adapterNames) throws java.io.IOException {
+        org.peft4j.core.format.AdapterFiles.save(this, dir, adapterNames);
+    }
+
+    /**
+     * Loads a PEFT adapter folder onto a base model; the adapter is active and named {@code default}.
+     *
+     * @param root the base model
+     * @param dir the adapter folder
+     * @param trainable false loads it frozen
+     * @return the wrapped model
+     * @throws java.io.IOException if a file is missing or invalid
+     */
+    public static PeftModel load(Block root, java.nio.file.Path dir, boolean trainable) throws java.io.IOException {
+        return org.peft4j.core.format.AdapterFiles.load(root, dir, trainable);
+    }
+
+    /**
+     * Adds the adapter folder {@code dir} under {@code name} (inactive).
+     *
+     * @param dir the adapter folder
+     * @param name the adapter name
+     * @param trainable false loads it frozen
+     * @throws java.io.IOException if a file is missing or invalid
+     */
+    public void loadAdapter(java.nio.file.Path dir, String name, boolean trainable) throws java.io.IOException {
+        org.peft4j.core.format.AdapterFiles.loadAdapter(this, dir, name, trainable);
     }
 
     private void requireAdapter(String name) {
