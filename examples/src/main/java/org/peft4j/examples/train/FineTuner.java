@@ -237,7 +237,7 @@ public final class FineTuner {
             if (a.hasGradient()) {
                 NDArray g = a.getGradient();
                 g.attach(step);
-                g.set(new NDIndex(), 0f);
+                g.set(new NDIndex("..."), 0f);
             }
         }
     }
