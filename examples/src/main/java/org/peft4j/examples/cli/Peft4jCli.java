@@ -15,8 +15,6 @@ import java.io.PrintWriter;
         version = "peft4j 0.1.0-SNAPSHOT",
         description = "Parameter-efficient fine-tuning on the JVM.",
         subcommands = {
-            FinetuneCommand.class,
-            ForwardCommand.class,
             InspectCommand.class,
             CommandLine.HelpCommand.class
         })
