@@ -15,6 +15,7 @@ import java.io.PrintWriter;
         version = "peft4j 0.1.0-SNAPSHOT",
         description = "Parameter-efficient fine-tuning on the JVM.",
         subcommands = {
+            FinetuneCommand.class,
             InspectCommand.class,
             CommandLine.HelpCommand.class
         })
