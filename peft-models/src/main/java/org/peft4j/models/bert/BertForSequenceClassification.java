@@ -6,8 +6,11 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import java.util.List;
+
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.ModuleBlock;
+import org.peft4j.models.checkpoint.HeadParameters;
 import org.peft4j.models.layers.HfInitialization;
 
 /**
@@ -20,7 +23,7 @@ import org.peft4j.models.layers.HfInitialization;
  * <p>Input as {@link BertModel}. Output: {@code NDList(last_hidden_state [B, T, H], pooler_output
  * [B, H], logits [B, num_labels])}, float32, named.
  */
-public final class BertForSequenceClassification extends ModuleBlock {
+public final class BertForSequenceClassification extends ModuleBlock implements HeadParameters {
 
     private final BertConfig config;
     private final float dropout;
@@ -45,6 +48,17 @@ public final class BertForSequenceClassification extends ModuleBlock {
      */
     public BertConfig config() {
         return config;
+    }
+
+    /**
+     * The classifier and the pooler: a base encoder checkpoint (sentence-transformers, ONNX exports)
+     * often has neither.
+     *
+     * @return {@code classifier.*}, {@code bert.pooler.*}
+     */
+    @Override
+    public List<String> headParameterPatterns() {
+        return List.of("classifier.*", "bert.pooler.*");
     }
 
     /** {@inheritDoc} */

@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import java.util.List;
+
 import org.peft4j.core.nn.ModuleBlock;
+import org.peft4j.models.checkpoint.HeadParameters;
 import org.peft4j.models.layers.AttentionMasks;
 import org.peft4j.models.layers.HfInitialization;
 
@@ -25,7 +28,7 @@ import org.peft4j.models.layers.HfInitialization;
  * <p>Parameters have shapes from the start; call {@code initialize(manager, FLOAT32)} for HF's
  * random initialisation, or load a checkpoint with {@link org.peft4j.models.checkpoint.CheckpointLoader}.
  */
-public class BertModel extends ModuleBlock {
+public class BertModel extends ModuleBlock implements HeadParameters {
 
     private final BertConfig config;
     private final boolean withPooler;
@@ -72,6 +75,16 @@ public class BertModel extends ModuleBlock {
      */
     public boolean hasPooler() {
         return withPooler;
+    }
+
+    /**
+     * The pooler, which sentence-transformers checkpoints lack.
+     *
+     * @return {@code pooler.*}
+     */
+    @Override
+    public List<String> headParameterPatterns() {
+        return List.of("pooler.*");
     }
 
     /** {@inheritDoc} */
