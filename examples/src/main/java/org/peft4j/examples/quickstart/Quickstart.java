@@ -25,7 +25,6 @@ import org.peft4j.examples.train.TrainingPlot;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.checkpoint.CheckpointLoader;
-import org.peft4j.models.checkpoint.HfCheckpoints;
 import org.peft4j.models.checkpoint.LoadOptions;
 import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
@@ -125,7 +124,7 @@ public final class Quickstart {
             }
             TrainableSummary headSummary = PeftModel.summarize(model);
             out.println("head-only baseline: " + headSummary);
-            TrainingHistory headHistory = FineTuner.train(model, data.train(), data.validation(), encoder, options(o.headLearningRate()), manager, "head only", null);
+            TrainingHistory headHistory = FineTuner.train(model, data.train(), data.validation(), encoder, options(o.headLearningRate(), data.train().size()), manager, "baseline", null);
             ClassificationMetrics headTest = evaluate(model, data.test(), encoder, manager, positive);
 
             // 2) the adapter run, from the same initial head
@@ -133,13 +132,13 @@ public final class Quickstart {
             PeftModel peft = PeftModel.wrap(model, adapterConfig());
             TrainableSummary adapterSummary = peft.trainableParameters();
             out.println(o.method() + ": " + adapterSummary);
-            TrainingHistory adapterHistory = FineTuner.train(peft.block(), data.train(), data.validation(), encoder, options(o.learningRate()), manager, o.method(), null);
+            TrainingHistory adapterHistory = FineTuner.train(peft.block(), data.train(), data.validation(), encoder, options(o.learningRate(), data.train().size()), manager, o.method(), null);
             ClassificationMetrics adaptedTest = evaluate(peft.block(), data.test(), encoder, manager, positive);
 
             peft.save(o.output().resolve("adapter"));
             Block merged = peft.mergeAndUnload(true);
             String config = PretrainedModels.miniLmL6V2Config().withLabels(data.train().labels()).toJson("BertModel");
-            HfCheckpoints.save(o.output().resolve("merged-model"), config, merged);
+            saveHf(o.output().resolve("merged-model"), config, merged);
 
             Map<String, TrainingHistory> runs = new LinkedHashMap<>();
             runs.put(o.method(), adapterHistory);
@@ -153,14 +152,24 @@ public final class Quickstart {
         }
     }
 
+    private static void saveHf(Path dir, String configJson, Block model) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, ai.djl.ndarray.NDArray> tensors = new LinkedHashMap<>();
+        BlockPaths.parameters(model).forEach((k, p) -> tensors.put(k, p.getArray()));
+        org.peft4j.core.io.SafetensorsWriter.save(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        AtomicFiles.writeString(dir.resolve("config.json"), configJson);
+    }
+
     private PeftConfig adapterConfig() {
         return LoraConfig.builder().r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())
                 .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
                 .baseModelNameOrPath("sentence-transformers/all-MiniLM-L6-v2").build();
     }
 
-    private FineTuner.Options options(float lr) {
-        return new FineTuner.Options(o.epochs(), o.batchSize(), lr, 0.01f, 0.06, 0, o.seed(), false, 0);
+    private FineTuner.Options options(float lr, int trainSize) {
+        int steps = o.epochs() * ((trainSize + o.batchSize() - 1) / o.batchSize());
+        int evalEvery = Math.max(1, steps / 4); // four validation points per run, plus the final one
+        return new FineTuner.Options(o.epochs(), o.batchSize(), lr, 0.01f, 0.06, evalEvery, o.seed(), false, 0);
     }
 
     private static ClassificationMetrics evaluate(Block model, LabelledTextSet set, BatchEncoder encoder, NDManager manager, int positive) {
