@@ -28,6 +28,10 @@ public record LduResult(int[] pivots, NDArray l, NDArray d, NDArray u) implement
     /**
      * Checks and copies the factors.
      *
+     * @param pivots the row permutation, length {@code m}
+     * @param l {@code [m, c]}
+     * @param d {@code [c]}
+     * @param u {@code [c, n]}
      * @throws IllegalArgumentException unless {@code l} is {@code [m, c]}, {@code d} is {@code [c]},
      *     {@code u} is {@code [c, n]} and {@code pivots} is a permutation of {@code 0..m-1}
      */

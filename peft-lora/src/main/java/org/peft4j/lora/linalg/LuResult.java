@@ -29,6 +29,9 @@ public record LuResult(int[] pivots, NDArray l, NDArray u) implements AutoClosea
     /**
      * Checks and copies the factors.
      *
+     * @param pivots the row permutation, length {@code m}
+     * @param l {@code [m, c]}
+     * @param u {@code [c, n]}
      * @throws IllegalArgumentException unless {@code l} is {@code [m, c]}, {@code u} is
      *     {@code [c, n]} and {@code pivots} is a permutation of {@code 0..m-1}
      */

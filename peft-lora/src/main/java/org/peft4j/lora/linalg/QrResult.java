@@ -21,6 +21,8 @@ public record QrResult(NDArray q, NDArray r) implements AutoCloseable {
     /**
      * Checks that the factors fit together.
      *
+     * @param q {@code [m, c]}
+     * @param r {@code [c, n]}
      * @throws IllegalArgumentException unless {@code q} is {@code [m, c]} and {@code r} is {@code [c, n]}
      */
     public QrResult {

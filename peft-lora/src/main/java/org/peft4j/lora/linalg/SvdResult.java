@@ -21,6 +21,9 @@ public record SvdResult(NDArray u, NDArray s, NDArray vt) implements AutoCloseab
     /**
      * Checks that the factors fit together.
      *
+     * @param u left singular vectors, {@code [m, k]}
+     * @param s singular values, {@code [k]}
+     * @param vt right singular vectors, {@code [k, n]}
      * @throws IllegalArgumentException unless {@code u} is {@code [m, k]}, {@code s} is {@code [k]}
      *     and {@code vt} is {@code [k, n]}
      */
