@@ -11,7 +11,6 @@ import com.google.gson.JsonObject;
 
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.TrainableSummary;
-import org.peft4j.core.config.PeftConfig;
 import org.peft4j.core.io.AtomicFiles;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.examples.data.BundledData;
@@ -22,7 +21,6 @@ import org.peft4j.examples.train.ClassificationMetrics;
 import org.peft4j.examples.train.FineTuner;
 import org.peft4j.examples.train.TrainingHistory;
 import org.peft4j.examples.train.TrainingPlot;
-import org.peft4j.lora.LoraConfig;
 import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.checkpoint.CheckpointLoader;
 import org.peft4j.models.checkpoint.LoadOptions;
@@ -48,7 +46,7 @@ import java.util.Map;
 public final class Quickstart {
 
     /** The methods {@code --method} accepts. */
-    public static final List<String> METHODS = List.of("lora");
+    public static final List<String> METHODS = AdapterRecipes.names();
 
     private final QuickstartOptions o;
     private final PrintStream out;
@@ -71,9 +69,7 @@ public final class Quickstart {
      * @throws IOException if the data file is malformed (the message names the file and line)
      */
     public Splits prepareData() throws IOException {
-        if (!METHODS.contains(o.method())) {
-            throw new IllegalArgumentException("--method: '" + o.method() + "' is not available; allowed values: " + String.join(", ", METHODS));
-        }
+        AdapterRecipes.of(o.method());
         LabelledTextSet all = o.data() == null ? BundledData.spamAssassin() : LabelledTextSet.load(o.data());
         if (all.labels().size() < 2) {
             throw new IllegalArgumentException((o.data() == null ? "data" : o.data().toString()) + ": needs at least 2 labels, found " + all.labels());
@@ -129,7 +125,7 @@ public final class Quickstart {
 
             // 2) the adapter run, from the same initial head
             restore(model, initialHead);
-            PeftModel peft = PeftModel.wrap(model, adapterConfig());
+            PeftModel peft = AdapterRecipes.of(o.method()).apply(model, o, data, encoder, manager);
             TrainableSummary adapterSummary = peft.trainableParameters();
             out.println(o.method() + ": " + adapterSummary);
             TrainingHistory adapterHistory = FineTuner.train(peft.block(), data.train(), data.validation(), encoder, options(o.learningRate(), data.train().size()), manager, o.method(), null);
@@ -158,12 +154,6 @@ public final class Quickstart {
         BlockPaths.parameters(model).forEach((k, p) -> tensors.put(k, p.getArray()));
         org.peft4j.core.io.SafetensorsWriter.save(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         AtomicFiles.writeString(dir.resolve("config.json"), configJson);
-    }
-
-    private PeftConfig adapterConfig() {
-        return LoraConfig.builder().r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())
-                .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
-                .baseModelNameOrPath("sentence-transformers/all-MiniLM-L6-v2").build();
     }
 
     private FineTuner.Options options(float lr, int trainSize) {
