@@ -10,6 +10,9 @@ import java.util.Map;
 /** The quickstart's {@code --method} values and how each adapts the model. */
 public final class AdapterRecipes {
 
+    /** The base model name written into adapter configs. */
+    public static final String BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
+
     private static final Map<String, AdapterRecipe> RECIPES = new LinkedHashMap<>();
 
     static {
@@ -18,9 +21,6 @@ public final class AdapterRecipes {
                 .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
                 .baseModelNameOrPath(BASE_MODEL).build()));
     }
-
-    /** The base model name written into adapter configs. */
-    public static final String BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
 
     private AdapterRecipes() {}
 
