@@ -2,6 +2,7 @@ package org.peft4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -9,7 +10,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 
 import org.peft4j.core.nn.BlockPaths;
-import org.peft4j.core.nn.DenseWeights;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -101,7 +101,7 @@ public final class CheckpointLoader {
     private static void assign(Parameter parameter, NDArray loaded, NDManager manager) {
         if (parameter.isInitialized()) {
             try {
-                DenseWeights.assign(parameter.getArray(), loaded);
+                overwrite(parameter.getArray(), loaded);
             } finally {
                 loaded.close();
             }
@@ -115,6 +115,19 @@ public final class CheckpointLoader {
             parameter.initialize(manager, DataType.FLOAT32);
         } finally {
             parameter.setInitializer(own);
+        }
+    }
+
+    /** Copies {@code values} into {@code target} in place (same shape), converting the dtype. */
+    static void overwrite(NDArray target, NDArray values) {
+        NDArray v = values.getDataType() == target.getDataType() ? values : values.toType(target.getDataType(), false);
+        try {
+            // an index over the first axis: torch's index_put_ refuses an empty index list
+            target.set(new NDIndex(":"), v);
+        } finally {
+            if (v != values) {
+                v.close();
+            }
         }
     }
 

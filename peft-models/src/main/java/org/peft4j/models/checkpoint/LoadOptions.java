@@ -50,6 +50,18 @@ public record LoadOptions(List<String> allowMissing, boolean allowMissingHeads, 
     }
 
     /**
+     * Returns a copy that also skips checkpoint tensors matching {@code globs}.
+     *
+     * @param globs e.g. {@code "classifier.*"}
+     * @return the new options
+     */
+    public LoadOptions withIgnored(String... globs) {
+        List<String> ignored = new ArrayList<>(ignoreUnexpected);
+        ignored.addAll(List.of(globs));
+        return new LoadOptions(allowMissing, allowMissingHeads, ignored);
+    }
+
+    /**
      * Returns whether a model parameter may be absent.
      *
      * @param key the parameter key

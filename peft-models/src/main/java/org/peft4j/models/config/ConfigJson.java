@@ -168,6 +168,31 @@ public final class ConfigJson {
     }
 
     /**
+     * Reads a field that holds one integer or an array of integers (such as {@code eos_token_id}).
+     *
+     * @param field the field name
+     * @return the values; empty when absent or null
+     */
+    public java.util.List<Integer> getIntList(String field) {
+        if (!has(field)) {
+            return java.util.List.of();
+        }
+        JsonElement e = object.get(field);
+        if (!e.isJsonArray()) {
+            return java.util.List.of(getInt(field, 0));
+        }
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (JsonElement item : e.getAsJsonArray()) {
+            if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isNumber()
+                    || item.getAsDouble() != Math.rint(item.getAsDouble())) {
+                throw invalid(field, e, "an integer or an array of integers");
+            }
+            out.add(item.getAsInt());
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    /**
      * Reads an object field.
      *
      * @param field the field name

@@ -41,6 +41,24 @@ public final class JsonFixture {
     }
 
     /**
+     * Returns the folder of a test resource directory on the file system.
+     *
+     * @param resourceDir e.g. {@code "fixtures/tiny-bert"}
+     * @return its path
+     */
+    public static Path dir(String resourceDir) {
+        try {
+            java.net.URL url = JsonFixture.class.getClassLoader().getResource(resourceDir);
+            if (url == null) {
+                throw new IllegalArgumentException("no test resource " + resourceDir);
+            }
+            return Path.of(url.toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Returns the path of a classpath resource directory copied to {@code dir}.
      *
      * @param resourceDir e.g. {@code "fixtures/tiny-bert"}
