@@ -23,6 +23,7 @@ import org.peft4j.examples.train.TrainingHistory;
 import org.peft4j.examples.train.TrainingPlot;
 import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.checkpoint.CheckpointLoader;
+import org.peft4j.models.checkpoint.HfCheckpoints;
 import org.peft4j.models.checkpoint.LoadOptions;
 import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
@@ -134,7 +135,7 @@ public final class Quickstart {
             peft.save(o.output().resolve("adapter"));
             Block merged = peft.mergeAndUnload(true);
             String config = PretrainedModels.miniLmL6V2Config().withLabels(data.train().labels()).toJson("BertModel");
-            saveHf(o.output().resolve("merged-model"), config, merged);
+            HfCheckpoints.save(o.output().resolve("merged-model"), config, merged);
 
             Map<String, TrainingHistory> runs = new LinkedHashMap<>();
             runs.put(o.method(), adapterHistory);
@@ -146,14 +147,6 @@ public final class Quickstart {
             printTable(r);
             return r;
         }
-    }
-
-    private static void saveHf(Path dir, String configJson, Block model) throws IOException {
-        Files.createDirectories(dir);
-        Map<String, ai.djl.ndarray.NDArray> tensors = new LinkedHashMap<>();
-        BlockPaths.parameters(model).forEach((k, p) -> tensors.put(k, p.getArray()));
-        org.peft4j.core.io.SafetensorsWriter.save(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve("config.json"), configJson);
     }
 
     private FineTuner.Options options(float lr, int trainSize) {
