@@ -16,6 +16,7 @@ import java.io.PrintWriter;
         description = "Parameter-efficient fine-tuning on the JVM.",
         subcommands = {
             FinetuneCommand.class,
+            ForwardCommand.class,
             InspectCommand.class,
             CommandLine.HelpCommand.class
         })
