@@ -63,6 +63,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--eval-limit", description = "use at most N validation and N test examples (0 = all; default: ${DEFAULT-VALUE})", defaultValue = "0")
     private int evalLimit;
 
+    @Option(names = "--labels", split = ",", description = "allowed labels in class order; other labels in --data are errors (default: ham,spam)",
+            defaultValue = "ham,spam")
+    private List<String> labels;
+
     @Option(names = "--positive-label", description = "label whose F1 is reported (default: ${DEFAULT-VALUE})", defaultValue = "spam")
     private String positiveLabel;
 
@@ -88,9 +92,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         check(maxLength >= 8 && maxLength <= 512, "--max-length: must be in 8..512, got " + maxLength);
         check(trainLimit >= 0 && evalLimit >= 0, "--train-limit/--eval-limit: must be >= 0");
         check(targets != null && !targets.isEmpty() && targets.stream().noneMatch(String::isBlank), "--targets: give module names such as query,value");
+        check(labels != null && labels.size() >= 2, "--labels: give at least two labels, e.g. ham,spam");
+        check(labels.contains(positiveLabel), "--positive-label: '" + positiveLabel + "' is not one of --labels " + labels);
         check(data == null || java.nio.file.Files.isRegularFile(data), "--data: " + data + ": no such file");
         QuickstartOptions o = new QuickstartOptions(method, rank, alpha, dropout, targets, epochs, lr, headLr, batchSize, maxLength, data,
-                output, seed, trainLimit, evalLimit, positiveLabel);
+                output, seed, trainLimit, evalLimit, positiveLabel, labels);
         new Quickstart(o, System.out).run();
         return 0;
     }

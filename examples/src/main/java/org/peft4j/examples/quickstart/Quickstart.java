@@ -71,7 +71,7 @@ public final class Quickstart {
      */
     public Splits prepareData() throws IOException {
         AdapterRecipes.of(o.method());
-        LabelledTextSet all = o.data() == null ? BundledData.spamAssassin() : LabelledTextSet.load(o.data());
+        LabelledTextSet all = o.data() == null ? BundledData.spamAssassin() : LabelledTextSet.load(o.data(), o.labels());
         if (all.labels().size() < 2) {
             throw new IllegalArgumentException((o.data() == null ? "data" : o.data().toString()) + ": needs at least 2 labels, found " + all.labels());
         }

@@ -24,10 +24,13 @@ import java.util.List;
  * @param trainLimit use at most this many training examples (0 = all), stratified
  * @param evalLimit use at most this many validation and test examples each (0 = all), stratified
  * @param positiveLabel the label whose F1 is reported
+ * @param labels the allowed labels, in class-index order; a record with another label is an error
+ *     naming the file and line
  */
 public record QuickstartOptions(String method, int rank, double alpha, double dropout, List<String> targets, int epochs,
                                 float learningRate, float headLearningRate, int batchSize, int maxLength, Path data,
-                                Path output, long seed, int trainLimit, int evalLimit, String positiveLabel) {
+                                Path output, long seed, int trainLimit, int evalLimit, String positiveLabel,
+                                List<String> labels) {
 
     /**
      * The README's defaults: LoRA r=8, alpha=16, dropout 0.1 on query/value, one epoch at 1e-3,
@@ -37,6 +40,6 @@ public record QuickstartOptions(String method, int rank, double alpha, double dr
      */
     public static QuickstartOptions defaults() {
         return new QuickstartOptions("lora", 8, 16, 0.1, List.of("query", "value"), 1, 1e-3f, 3e-3f, 32, 64, null,
-                Path.of("output", "quickstart"), 42, 0, 0, "spam");
+                Path.of("output", "quickstart"), 42, 0, 0, "spam", List.of("ham", "spam"));
     }
 }
