@@ -2,6 +2,7 @@ package org.peft4j.models.bert;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 
 import org.peft4j.models.config.ConfigJson;
@@ -266,7 +267,7 @@ public record BertConfig(
         o.add("architectures", arch);
         o.addProperty("attention_probs_dropout_prob", attentionProbsDropoutProb);
         if (classifierDropout == null) {
-            o.add("classifier_dropout", com.google.gson.JsonNull.INSTANCE);
+            o.add("classifier_dropout", JsonNull.INSTANCE);
         } else {
             o.addProperty("classifier_dropout", classifierDropout);
         }

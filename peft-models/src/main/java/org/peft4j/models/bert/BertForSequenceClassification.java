@@ -6,12 +6,12 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import java.util.List;
-
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.models.checkpoint.HeadParameters;
 import org.peft4j.models.layers.HfInitialization;
+
+import java.util.List;
 
 /**
  * A BERT encoder with a classification head, as Hugging Face's {@code

@@ -5,12 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import java.util.List;
-
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.models.checkpoint.HeadParameters;
 import org.peft4j.models.layers.AttentionMasks;
 import org.peft4j.models.layers.HfInitialization;
+
+import java.util.List;
 
 /**
  * A BERT-family encoder as Hugging Face's {@code BertModel}: children {@code embeddings} ({@link

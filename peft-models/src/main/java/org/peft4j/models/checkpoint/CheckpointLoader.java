@@ -12,9 +12,11 @@ import ai.djl.training.initializer.Initializer;
 import org.peft4j.core.nn.BlockPaths;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Fills a model's parameters from a {@link TensorSource} by Hugging Face key: parameter {@code
@@ -50,7 +52,7 @@ public final class CheckpointLoader {
         List<String> allowedMissing = new ArrayList<>();
         List<String> misshaped = new ArrayList<>();
         Map<String, Parameter> toLoad = new LinkedHashMap<>();
-        java.util.Set<String> availableSet = new java.util.HashSet<>(available);
+        Set<String> availableSet = new HashSet<>(available);
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
             String key = e.getKey();
             Shape expected = expectedShape(e.getValue());

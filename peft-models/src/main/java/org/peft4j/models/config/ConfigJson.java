@@ -9,6 +9,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * A Hugging Face {@code config.json} object with typed, optional field reads. Every failed read
@@ -173,15 +178,15 @@ public final class ConfigJson {
      * @param field the field name
      * @return the values; empty when absent or null
      */
-    public java.util.List<Integer> getIntList(String field) {
+    public List<Integer> getIntList(String field) {
         if (!has(field)) {
-            return java.util.List.of();
+            return List.of();
         }
         JsonElement e = object.get(field);
         if (!e.isJsonArray()) {
-            return java.util.List.of(getInt(field, 0));
+            return List.of(getInt(field, 0));
         }
-        java.util.List<Integer> out = new java.util.ArrayList<>();
+        List<Integer> out = new ArrayList<>();
         for (JsonElement item : e.getAsJsonArray()) {
             if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isNumber()
                     || item.getAsDouble() != Math.rint(item.getAsDouble())) {
@@ -189,7 +194,7 @@ public final class ConfigJson {
             }
             out.add(item.getAsInt());
         }
-        return java.util.List.copyOf(out);
+        return List.copyOf(out);
     }
 
     /**
@@ -214,8 +219,8 @@ public final class ConfigJson {
      *
      * @return the field names
      */
-    public java.util.Set<String> fieldNames() {
-        return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(object.keySet()));
+    public Set<String> fieldNames() {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(object.keySet()));
     }
 
     /**

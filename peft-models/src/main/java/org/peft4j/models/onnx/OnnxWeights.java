@@ -3,7 +3,6 @@ package org.peft4j.models.onnx;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 
