@@ -21,7 +21,8 @@ public final class DenseWeights {
      * @return a new array
      */
     public static NDArray copy(NDArray array, NDManager manager) {
-        NDArray c = array.toType(DataType.FLOAT32, true);
+        // toType(FLOAT32, copy=true) on a float32 array returns an alias in DJL 0.36; duplicate() clones
+        NDArray c = array.getDataType() == DataType.FLOAT32 ? array.duplicate() : array.toType(DataType.FLOAT32, false);
         c.attach(manager);
         return c;
     }
@@ -47,8 +48,12 @@ public final class DenseWeights {
      */
     public static void assign(NDArray target, NDArray values) {
         checkShape(target, values);
+        if (values.getDataType() == target.getDataType()) {
+            target.set(new NDIndex("..."), values);
+            return;
+        }
         try (NDManager scratch = values.getManager().newSubManager()) {
-            NDArray v = values.toType(target.getDataType(), true);
+            NDArray v = values.toType(target.getDataType(), false);
             v.attach(scratch);
             target.set(new NDIndex("..."), v);
         }
@@ -68,8 +73,7 @@ public final class DenseWeights {
             return;
         }
         try (NDManager scratch = delta.getManager().newSubManager()) {
-            NDArray sum = target.toType(DataType.FLOAT32, true);
-            sum.attach(scratch);
+            NDArray sum = copy(target, scratch);
             NDArray d = delta.toType(DataType.FLOAT32, false);
             if (d != delta) {
                 d.attach(scratch);
