@@ -30,7 +30,7 @@ import java.util.Objects;
  *
  * <p>Dequantization is {@code code[q] * absmax[i / blocksize]} in float32. Everything runs as DJL ops
  * on the weight's device; DJL has no bitwise ops, so packing is {@code hi * 16 + lo} and unpacking
- * a gather from a 256-entry table of code pairs.
+ * a gather of whole bytes from a 256-row table of code pairs.
  */
 public final class Blockwise4Bit {
 
@@ -129,15 +129,13 @@ public final class Blockwise4Bit {
         long n = shape.size();
         long bytes = (n + 1) / 2;
         try (NDManager scratch = target.newSubManager()) {
-            NDArray table = pairTable(ManagedView.of(quantMap, scratch));
-            NDArray index;
+            NDArray pairs = pairTable(ManagedView.of(quantMap, scratch));
+            NDArray values;
             try (NDArray raw = ManagedView.of(packed, scratch);
-                    NDArray wide = raw.reshape(bytes).toType(DataType.INT64, false);
-                    NDArray lanes = scratch.create(new long[] {0, 1})) {
-                index = wide.muli(2).reshape(bytes, 1).add(lanes);
+                    NDArray index = raw.reshape(bytes).toType(DataType.INT32, false)) {
+                // row b of the table holds the values of byte b's two nibbles: one gather per byte
+                values = pairs.get(new NDIndex("{}", index)).reshape(2 * bytes);
             }
-            NDArray values = table.take(scratch, index).reshape(2 * bytes);
-            index.close();
             NDArray scales = ManagedView.of(absmax, scratch).toType(DataType.FLOAT32, false);
             NDArray out = BlockScaling.apply(values, scales, blocksize, n).reshape(shape);
             out.attach(target);
@@ -146,8 +144,8 @@ public final class Blockwise4Bit {
     }
 
     /**
-     * Returns {@code [512]}: for every byte {@code b}, {@code map[b / 16]} at {@code 2b} and {@code
-     * map[b % 16]} at {@code 2b + 1}.
+     * Returns {@code [256, 2]}: row {@code b} is {@code (map[b / 16], map[b % 16])}, the values of the
+     * high and low nibble of byte {@code b}.
      */
     private static NDArray pairTable(NDArray quantMap) {
         NDManager manager = quantMap.getManager();
@@ -156,7 +154,7 @@ public final class Blockwise4Bit {
             nibbles[2 * b] = b >> 4;
             nibbles[2 * b + 1] = b & 0xF;
         }
-        try (NDArray index = manager.create(nibbles)) {
+        try (NDArray index = manager.create(nibbles, new Shape(256, 2))) {
             return quantMap.toType(DataType.FLOAT32, false).take(manager, index);
         }
     }

@@ -5,19 +5,24 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import org.peft4j.core.io.SafetensorsReader;
+import org.peft4j.core.io.SafetensorsWriter;
 import org.peft4j.quant.QuantState;
 import org.peft4j.quant.QuantStateException;
 import org.peft4j.quant.QuantType;
 import org.peft4j.quant.blockwise.ManagedView;
 import org.peft4j.quant.blockwise.NestedStatistics;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * bitsandbytes' checkpoint layout of a 4-bit weight ({@code Linear4bit._save_to_state_dict}), both
@@ -138,6 +143,91 @@ public final class BnbCheckpoint {
                 ManagedView.of(absmax, manager),
                 ManagedView.of(quantMap, manager),
                 nested);
+    }
+
+    /**
+     * Reads the state of one weight from an open safetensors file.
+     *
+     * @param reader the file
+     * @param weightKey the key of the packed weight
+     * @param manager owns the state's arrays (and sets their device)
+     * @return the validated state
+     * @throws QuantStateException naming the tensor and the problem
+     * @throws IOException if reading fails
+     */
+    public static QuantState read(SafetensorsReader reader, String weightKey, NDManager manager) throws IOException {
+        String stateKey = findStateKey(weightKey, reader.names());
+        String[] suffixes = {"", ".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map"};
+        try (NDManager scratch = manager.newSubManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            tensors.put(stateKey, reader.load(stateKey, scratch));
+            for (String suffix : suffixes) {
+                String key = weightKey + suffix;
+                if (reader.contains(key)) {
+                    tensors.put(key, reader.load(key, scratch));
+                }
+            }
+            return fromTensors(weightKey, tensors, manager);
+        }
+    }
+
+    /**
+     * Reads every 4-bit weight of a safetensors file.
+     *
+     * @param file a checkpoint written by bitsandbytes (or {@link #write})
+     * @param manager owns the states' arrays
+     * @return weight key to state, in file order
+     * @throws QuantStateException naming the tensor and the problem
+     * @throws IOException if reading fails
+     */
+    public static Map<String, QuantState> read(Path file, NDManager manager) throws IOException {
+        Map<String, QuantState> out = new LinkedHashMap<>();
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            for (String weightKey : weightKeys(reader.names())) {
+                out.put(weightKey, read(reader, weightKey, manager));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes 4-bit weights (and any other tensors, such as biases) to a safetensors file atomically,
+     * in bitsandbytes' layout.
+     *
+     * @param file the file to create or replace
+     * @param states weight key to state
+     * @param others further tensors to store as they are (may be empty)
+     * @param metadata the {@code __metadata__} strings, or null
+     * @throws IOException if writing fails (the file is then untouched)
+     */
+    public static void write(
+            Path file, Map<String, QuantState> states, Map<String, NDArray> others, Map<String, String> metadata)
+            throws IOException {
+        Objects.requireNonNull(states, "states");
+        NDManager owner = null;
+        for (QuantState s : states.values()) {
+            owner = s.packed().getManager();
+            break;
+        }
+        if (owner == null) {
+            SafetensorsWriter.save(file, others == null ? Map.of() : others, metadata);
+            return;
+        }
+        try (NDManager scratch = owner.newSubManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, QuantState> e : states.entrySet()) {
+                tensors.putAll(toTensors(e.getKey(), e.getValue(), scratch));
+            }
+            if (others != null) {
+                for (Map.Entry<String, NDArray> e : others.entrySet()) {
+                    if (tensors.containsKey(e.getKey())) {
+                        throw new IllegalArgumentException("tensor '" + e.getKey() + "' is part of a quantized weight");
+                    }
+                    tensors.put(e.getKey(), e.getValue());
+                }
+            }
+            SafetensorsWriter.save(file, tensors, metadata);
+        }
     }
 
     /**
