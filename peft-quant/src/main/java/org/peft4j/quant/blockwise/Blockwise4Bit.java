@@ -40,6 +40,9 @@ public final class Blockwise4Bit {
     /** Elements quantized per pass: bounds the temporaries; a multiple of every allowed block size. */
     private static final long CHUNK = 1L << 20;
 
+    /** Elements dequantized per pass; a multiple of every allowed block size. */
+    private static final long DEQUANTIZE_CHUNK = 1L << 18;
+
     private Blockwise4Bit() {}
 
     /**
@@ -116,6 +119,10 @@ public final class Blockwise4Bit {
     /**
      * Dequantizes packed 4-bit data to float32.
      *
+     * <p>Works in passes of {@value #DEQUANTIZE_CHUNK} elements written into one preallocated output, so that
+     * the temporaries of a pass (int32 byte indices, gathered pairs) stay small and cache-resident
+     * however large the weight is.
+     *
      * @param packed uint8, {@code (n+1)/2} bytes in any shape
      * @param absmax float32 {@code [ceil(n/blocksize)]}
      * @param quantMap float32 {@code [16]}, the code book by code
@@ -130,17 +137,42 @@ public final class Blockwise4Bit {
         long bytes = (n + 1) / 2;
         try (NDManager scratch = target.newSubManager()) {
             NDArray pairs = pairTable(ManagedView.of(quantMap, scratch));
-            NDArray values;
-            try (NDArray raw = ManagedView.of(packed, scratch);
-                    NDArray index = raw.reshape(bytes).toType(DataType.INT32, false)) {
-                // row b of the table holds the values of byte b's two nibbles: one gather per byte
-                values = pairs.get(new NDIndex("{}", index)).reshape(2 * bytes);
-            }
+            NDArray flatPacked = ManagedView.of(packed, scratch).reshape(bytes);
             NDArray scales = ManagedView.of(absmax, scratch).toType(DataType.FLOAT32, false);
-            NDArray out = BlockScaling.apply(values, scales, blocksize, n).reshape(shape);
-            out.attach(target);
-            return out;
+            if (n <= DEQUANTIZE_CHUNK) {
+                NDArray out = dequantizeFlat(flatPacked, pairs, scales, blocksize, n).reshape(shape);
+                out.attach(target);
+                return out;
+            }
+            NDArray out = scratch.create(new Shape(n), DataType.FLOAT32);
+            for (long start = 0; start < n; start += DEQUANTIZE_CHUNK) {
+                long end = Math.min(n, start + DEQUANTIZE_CHUNK);
+                try (NDManager pass = scratch.newSubManager()) {
+                    NDArray chunk = flatPacked.get(new NDIndex("{}:{}", start / 2, (end + 1) / 2));
+                    chunk.attach(pass);
+                    NDArray chunkScales = scales.get(new NDIndex("{}:{}", start / blocksize, (end + blocksize - 1) / blocksize));
+                    chunkScales.attach(pass);
+                    NDArray values = dequantizeFlat(chunk, pairs, chunkScales, blocksize, end - start);
+                    out.set(new NDIndex("{}:{}", start, end), values);
+                }
+            }
+            NDArray shaped = out.reshape(shape);
+            shaped.attach(target);
+            return shaped;
         }
+    }
+
+    /** Dequantizes {@code n} elements from their packed bytes; the result is in the bytes' manager. */
+    private static NDArray dequantizeFlat(NDArray bytes, NDArray pairs, NDArray scales, int blocksize, long n) {
+        NDManager manager = bytes.getManager();
+        NDArray index = bytes.toType(DataType.INT32, false);
+        // row b of the table holds the values of byte b's two nibbles: one gather per byte; the
+        // result is created in the table's manager, so move it to this pass's manager at once
+        NDArray gathered = pairs.get(new NDIndex("{}", index));
+        gathered.attach(manager);
+        index.close();
+        NDArray values = gathered.reshape(2 * bytes.size());
+        return BlockScaling.apply(values, scales, blocksize, n);
     }
 
     /**
