@@ -24,7 +24,15 @@ import java.util.regex.PatternSyntaxException;
  */
 public record QuantConfig(QuantType quantType, int blocksize, boolean doubleQuant, String keep) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param quantType see the record description
+     * @param blocksize see the record description
+     * @param doubleQuant see the record description
+     * @param keep see the record description
+     * @throws IllegalArgumentException naming the bad field and its allowed values
+     */
     public QuantConfig {
         if (quantType == null) {
             throw new IllegalArgumentException("quantType must be one of [NF4, FP4], got null");

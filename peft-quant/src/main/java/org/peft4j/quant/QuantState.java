@@ -42,7 +42,19 @@ public record QuantState(
         NestedStatistics nested)
         implements AutoCloseable {
 
-    /** Validates the state; errors name the bitsandbytes key suffix ({@code weight.absmax}, ...). */
+    /**
+     * Validates the state; errors name the bitsandbytes key suffix ({@code weight.absmax}, ...).
+     *
+     * @param quantType see the record description
+     * @param blocksize see the record description
+     * @param dtype see the record description
+     * @param shape see the record description
+     * @param packed see the record description
+     * @param absmax see the record description
+     * @param quantMap see the record description
+     * @param nested see the record description
+     * @throws QuantStateException if the state is inconsistent
+     */
     public QuantState {
         validate("weight", quantType, blocksize, dtype, shape, packed, absmax, quantMap, nested);
     }

@@ -37,11 +37,13 @@ public final class Blockwise4Bit {
     /** Scales below this are clamped before taking the reciprocal (bitsandbytes' default backend). */
     static final float MIN_ABSMAX = 1e-38f;
 
-    /** Elements quantized per pass: bounds the temporaries; a multiple of every allowed block size. */
-    private static final long CHUNK = 1L << 20;
-
-    /** Elements dequantized per pass; a multiple of every allowed block size. */
-    private static final long DEQUANTIZE_CHUNK = 1L << 18;
+    /**
+     * Elements per quantize or dequantize pass, a multiple of every allowed block size. Passes keep
+     * each temporary at a few MB, which the allocator reuses from pass to pass instead of mapping
+     * fresh pages for every op; dequantizing a 4096 x 4096 weight this way is about 2.5 times faster
+     * on CPU than in one piece (benchmarks' Nf4Throughput).
+     */
+    private static final long PASS = 1L << 20;
 
     private Blockwise4Bit() {}
 
@@ -69,8 +71,8 @@ public final class Blockwise4Bit {
             NDArray flat = ManagedView.of(weight, scratch).reshape(n);
             NDList packedParts = new NDList();
             NDList absmaxParts = new NDList();
-            for (long start = 0; start < n; start += CHUNK) {
-                long end = Math.min(n, start + CHUNK);
+            for (long start = 0; start < n; start += PASS) {
+                long end = Math.min(n, start + PASS);
                 try (NDManager pass = scratch.newSubManager()) {
                     NDArray x = flat.get(new NDIndex("{}:{}", start, end));
                     x.attach(pass);
@@ -119,9 +121,9 @@ public final class Blockwise4Bit {
     /**
      * Dequantizes packed 4-bit data to float32.
      *
-     * <p>Works in passes of {@value #DEQUANTIZE_CHUNK} elements written into one preallocated output, so that
-     * the temporaries of a pass (int32 byte indices, gathered pairs) stay small and cache-resident
-     * however large the weight is.
+     * <p>Works in passes of {@value #PASS} elements written into one preallocated output, so the
+     * temporaries of a pass (int32 byte indices, gathered pairs) stay small however large the weight
+     * is.
      *
      * @param packed uint8, {@code (n+1)/2} bytes in any shape
      * @param absmax float32 {@code [ceil(n/blocksize)]}
@@ -139,14 +141,14 @@ public final class Blockwise4Bit {
             NDArray pairs = pairTable(ManagedView.of(quantMap, scratch));
             NDArray flatPacked = ManagedView.of(packed, scratch).reshape(bytes);
             NDArray scales = ManagedView.of(absmax, scratch).toType(DataType.FLOAT32, false);
-            if (n <= DEQUANTIZE_CHUNK) {
+            if (n <= PASS) {
                 NDArray out = dequantizeFlat(flatPacked, pairs, scales, blocksize, n).reshape(shape);
                 out.attach(target);
                 return out;
             }
             NDArray out = scratch.create(new Shape(n), DataType.FLOAT32);
-            for (long start = 0; start < n; start += DEQUANTIZE_CHUNK) {
-                long end = Math.min(n, start + DEQUANTIZE_CHUNK);
+            for (long start = 0; start < n; start += PASS) {
+                long end = Math.min(n, start + PASS);
                 try (NDManager pass = scratch.newSubManager()) {
                     NDArray chunk = flatPacked.get(new NDIndex("{}:{}", start / 2, (end + 1) / 2));
                     chunk.attach(pass);

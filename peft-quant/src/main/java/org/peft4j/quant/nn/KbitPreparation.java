@@ -10,7 +10,12 @@ import java.util.List;
  */
 public record KbitPreparation(int frozen, List<String> upcast) {
 
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param frozen see the record description
+     * @param upcast see the record description
+     */
     public KbitPreparation {
         upcast = List.copyOf(upcast);
     }

@@ -14,7 +14,15 @@ import java.util.List;
 public record QuantizationReport(
         List<String> quantized, List<String> kept, long parameters, long bytesBefore, long bytesAfter) {
 
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param quantized see the record description
+     * @param kept see the record description
+     * @param parameters see the record description
+     * @param bytesBefore see the record description
+     * @param bytesAfter see the record description
+     */
     public QuantizationReport {
         quantized = List.copyOf(quantized);
         kept = List.copyOf(kept);

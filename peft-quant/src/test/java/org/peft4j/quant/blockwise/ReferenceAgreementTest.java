@@ -88,9 +88,9 @@ class ReferenceAgreementTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(QuantType.class)
     void inputsLongerThanOneQuantizationPassAgree(QuantType type) {
-        // 2^20 elements are quantized and 2^18 dequantized per pass; 2^20 + 101 spans several of
-        // both, the last one partial and odd
-        assertAgrees(normal((1 << 20) + 101, 7), type, 64);
+        // 2^20 elements are quantized and dequantized per pass; 3 * 2^20 + 101 spans four passes,
+        // the last one partial and odd
+        assertAgrees(normal(3 * (1 << 20) + 101, 7), type, 64);
     }
 
     @Test
