@@ -1,0 +1,131 @@
+package org.peft4j.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The {@code bin/peft4j} commands, run in-process on PEFT's tiny-bert fixture. */
+class CommandLineTest {
+
+    private static Path fixture(String p) {
+        try {
+            return Path.of(CommandLineTest.class.getResource("/fixtures/" + p).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs the CLI capturing stdout and stderr. */
+    private static String[] run(int expectedStatus, String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int status = Peft4jCli.execute(args);
+            assertEquals(expectedStatus, status, "exit status of " + String.join(" ", args) + "; stderr: " + e);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new String[] {o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+    }
+
+    private static List<Double> flat(JsonElement e) {
+        List<Double> out = new ArrayList<>();
+        if (e.isJsonArray()) {
+            e.getAsJsonArray().forEach(x -> out.addAll(flat(x)));
+        } else {
+            out.add(e.getAsDouble());
+        }
+        return out;
+    }
+
+    private static double maxDiff(JsonElement a, JsonElement b) {
+        List<Double> x = flat(a);
+        List<Double> y = flat(b);
+        assertEquals(x.size(), y.size());
+        double m = 0;
+        for (int i = 0; i < x.size(); i++) {
+            m = Math.max(m, Math.abs(x.get(i) - y.get(i)));
+        }
+        return m;
+    }
+
+    @Test
+    void forwardWithPeftAdapterReproducesPeftOutputsUnmergedAndMerged(@TempDir Path tmp) throws IOException {
+        JsonObject expected = JsonParser.parseString(Files.readString(fixture("tiny-bert/lora_qv/expected_outputs.json"))).getAsJsonObject();
+        for (boolean merge : new boolean[] {false, true}) {
+            Path out = tmp.resolve("out-" + merge + ".json");
+            List<String> args = new ArrayList<>(List.of("forward", "--base", fixture("tiny-bert").toString(), "--adapter",
+                    fixture("tiny-bert/lora_qv").toString(), "--input", fixture("tiny-bert/input.json").toString(), "--output", out.toString()));
+            if (merge) {
+                args.add("--merge");
+            }
+            run(0, args.toArray(new String[0]));
+            JsonObject got = JsonParser.parseString(Files.readString(out)).getAsJsonObject();
+            JsonObject want = expected.getAsJsonObject(merge ? "merged" : "peft");
+            for (String k : List.of("logits", "last_hidden_state", "pooler_output")) {
+                // float32 on both sides, summation order only (1e-4 as in the models' fixture tests)
+                assertTrue(maxDiff(want.get(k), got.getAsJsonObject(k).get("data")) <= 1e-4, k + " merge=" + merge);
+            }
+        }
+    }
+
+    @Test
+    void forwardWithoutAdapterGivesTheBaseOutputs(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("base.json");
+        run(0, "forward", "--base", fixture("tiny-bert").toString(), "--input", fixture("tiny-bert/input.json").toString(), "--output", out.toString());
+        JsonObject base = JsonParser.parseString(Files.readString(fixture("tiny-bert/base_outputs.json"))).getAsJsonObject();
+        JsonObject got = JsonParser.parseString(Files.readString(out)).getAsJsonObject();
+        assertTrue(maxDiff(base.get("last_hidden_state"), got.getAsJsonObject("last_hidden_state").get("data")) <= 1e-4);
+        assertEquals("[3,9,32]", got.getAsJsonObject("last_hidden_state").get("shape").toString());
+    }
+
+    @Test
+    void inspectSummarisesAPeftAdapterFolder() {
+        String out = run(0, "inspect", fixture("tiny-bert/lora_qv").toString())[0];
+        assertTrue(out.contains("method: LORA (task SEQ_CLS)"), out);
+        assertTrue(out.contains("adapted layers: 4, ranks: [4]"), out);
+        assertTrue(out.contains("tensors: 10"), out);
+    }
+
+    @Test
+    void inspectOfAMalformedSafetensorsFileFailsWithOneLine(@TempDir Path tmp) throws IOException {
+        byte[] good = Files.readAllBytes(fixture("tiny-bert/lora_qv/adapter_model.safetensors"));
+        Path bad = tmp.resolve("bad.safetensors");
+        Files.write(bad, java.util.Arrays.copyOf(good, good.length - 7));
+        String[] r = run(1, "inspect", bad.toString());
+        String err = r[1].strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("peft4j inspect: ") && err.contains("bad.safetensors"), err);
+    }
+
+    @Test
+    void badOptionsExitWithStatusTwoAndOneLine() {
+        String err = run(2, "finetune", "--method", "nope")[1].strip();
+        assertTrue(err.contains("--method") && err.contains("allowed values: lora"), err);
+        assertFalse(err.contains("\n"), err);
+        String err2 = run(2, "finetune", "--dropout", "1.5")[1].strip();
+        assertTrue(err2.contains("--dropout") && err2.contains("[0, 1)"), err2);
+    }
+}

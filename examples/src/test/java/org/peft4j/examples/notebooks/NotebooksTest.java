@@ -1,0 +1,66 @@
+package org.peft4j.examples.notebooks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs every JShell notebook in examples/notebooks headless (jshell as a child process, with the
+ * module's class path and {@code peft4j.notebook.tiny=true}, which shrinks data and step counts), so
+ * the notebooks cannot rot. A notebook passes when it prints {@code NOTEBOOK OK} and no snippet
+ * failed.
+ */
+class NotebooksTest {
+
+    static Stream<Path> notebooks() throws IOException {
+        Path dir = Path.of("notebooks");
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> all = s.filter(p -> p.toString().endsWith(".jsh")).sorted().toList();
+            assertTrue(all.size() >= 3, "expected the three notebooks in " + dir.toAbsolutePath());
+            return all.stream();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("notebooks")
+    void notebookRunsToTheEnd(Path notebook, @TempDir Path out) throws Exception {
+        // jshell refuses class path entries that do not exist (an empty module has no classes folder)
+        List<String> entries = new ArrayList<>(List.of(Path.of("target", "classes").toAbsolutePath().toString()));
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (Files.exists(Path.of(e))) {
+                entries.add(e);
+            }
+        }
+        String classPath = String.join(java.io.File.pathSeparator, entries);
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        List<String> cmd = new ArrayList<>(List.of(jshell.toString(), "--class-path", classPath, "-R-Xss16m", "-R-Dai.djl.offline=true",
+                "-R-Dpeft4j.notebook.tiny=true", "-R-Dpeft4j.notebook.output=" + out, "-R-Dpeft4j.notebook.data=" + Path.of("notebooks", "data").toAbsolutePath(),
+                "-R-Dpeft4j.data.dir=" + Path.of("data").toAbsolutePath(), "-R-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-R-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error", notebook.toAbsolutePath().toString()));
+        Path log = out.resolve("jshell.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean done = p.waitFor(5, TimeUnit.MINUTES);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue(done, notebook + " did not finish in 5 minutes:\n" + text);
+        assertEquals(0, p.exitValue(), text);
+        // jshell reports failed snippets as "|  Exception ..." or "|  Error:" and goes on; none may occur
+        assertFalse(text.contains("|  Exception") || text.contains("|  Error:") || text.contains("|  Caused by"), notebook + ":\n" + text);
+        assertTrue(text.contains("NOTEBOOK OK"), notebook + " did not reach its end:\n" + text);
+    }
+}
