@@ -6,8 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import org.peft4j.core.nn.DenseLinear;
+import org.peft4j.core.nn.DenseWeights;
 
-import java.nio.FloatBuffer;
 import java.util.Random;
 
 /** Deterministic dense layers and inputs for the layer tests. */
@@ -33,11 +33,11 @@ final class Layers {
     static DenseLinear dense(NDManager m, int in, int out, boolean bias, long seed) {
         DenseLinear layer = new DenseLinear(in, out, bias);
         layer.initialize(m, DataType.FLOAT32);
-        // written through the buffer: DenseWeights.assign (used by DenseLinear.setWeight) fails on
-        // DJL 0.36 with "Passing an empty index list to Tensor::index_put_()"
-        layer.weight().getArray().set(FloatBuffer.wrap(normal(in * out, seed, 1f)));
-        if (bias) {
-            layer.bias().getArray().set(FloatBuffer.wrap(normal(out, seed + 1, 0.1f)));
+        try (NDManager scratch = m.newSubManager()) {
+            layer.setWeight(normal(scratch, seed, 1f, out, in));
+            if (bias) {
+                DenseWeights.assign(layer.bias().getArray(), normal(scratch, seed + 1, 0.1f, out));
+            }
         }
         return layer;
     }
