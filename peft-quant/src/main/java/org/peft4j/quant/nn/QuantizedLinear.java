@@ -67,7 +67,8 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
     /**
      * Quantizes a dense linear layer. The layer is not modified; its float32 weight copy is quantized
      * and its bias copied as float32. The new layer's arrays belong to a sub-manager of the dense
-     * weight's manager, on the same device.
+     * weight's manager (of the same parent manager when requantizing a {@code QuantizedLinear}), on
+     * the same device.
      *
      * @param dense the dense layer, weight {@code [out, in]}
      * @param config the 4-bit type, block size and double quantization ({@link QuantConfig#keep()} is
@@ -78,10 +79,21 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
         Objects.requireNonNull(dense, "dense");
         Objects.requireNonNull(config, "config");
         NDArray weightArray = directArray(dense.block(), "weight");
-        NDManager parent = weightArray != null ? weightArray.getManager() : NDManager.newBaseManager();
+        NDManager parent;
+        WeightDtype dtype;
+        if (dense instanceof QuantizedLinear) {
+            QuantizedLinear other = (QuantizedLinear) dense;
+            parent = other.store.getParentManager();
+            dtype = other.state.dtype();
+        } else if (weightArray != null) {
+            parent = weightArray.getManager();
+            dtype = weightArray.getDataType() == DataType.FLOAT16 ? WeightDtype.FLOAT16 : WeightDtype.FLOAT32;
+        } else {
+            // a layer whose weight is not a DJL parameter named "weight": the new layer owns a manager
+            parent = NDManager.newBaseManager();
+            dtype = WeightDtype.FLOAT32;
+        }
         NDManager store = parent.newSubManager(weightArray != null ? weightArray.getDevice() : parent.getDevice());
-        WeightDtype dtype =
-                weightArray != null && weightArray.getDataType() == DataType.FLOAT16 ? WeightDtype.FLOAT16 : WeightDtype.FLOAT32;
         QuantState state;
         try (NDManager scratch = store.newSubManager()) {
             NDArray w = dense.weightCopy(scratch);

@@ -170,6 +170,20 @@ class QuantizedLinearTest {
     }
 
     @Test
+    void quantizedLayerCanBeRequantizedWithAnotherConfiguration() {
+        try (NDManager m = manager.newSubManager()) {
+            QuantizedLinear nf4 = QuantizedLinear.quantize(Layers.dense(m, 64, 8, true, 21), QuantConfig.qlora());
+            QuantConfig fp4 = QuantConfig.builder().quantType(QuantType.FP4).doubleQuant(false).build();
+            QuantizedLinear requantized = QuantizedLinear.quantize(nf4, fp4);
+            assertEquals(fp4, requantized.config());
+            float[] want = ReferenceQuantizer.dequantize(
+                    ReferenceQuantizer.quantize(nf4.weightCopy(m).toFloatArray(), QuantType.FP4, 64), QuantType.FP4, 64, 8 * 64);
+            assertSameFloats(want, requantized.weightCopy(m).toFloatArray(), "FP4 of the NF4 weights");
+            assertArrayEquals(nf4.bias().getArray().toFloatArray(), requantized.bias().getArray().toFloatArray());
+        }
+    }
+
+    @Test
     void setWeightRejectsAWrongShape() {
         try (NDManager m = manager.newSubManager()) {
             QuantizedLinear q = QuantizedLinear.quantize(Layers.dense(m, 64, 8, false, 18), QuantConfig.qlora());
