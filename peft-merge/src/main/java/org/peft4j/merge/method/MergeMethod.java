@@ -1,0 +1,34 @@
+package org.peft4j.merge.method;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Produces one merged parameter tensor from the base model's tensor and the same-named tensor of
+ * every input model. {@link org.peft4j.merge.checkpoint.MergedCheckpoint} applies it tensor by
+ * tensor over whole checkpoints.
+ */
+public interface MergeMethod {
+
+    /**
+     * @return whether {@link #merge} reads the base tensor (false: {@code base} may be null)
+     */
+    boolean usesBase();
+
+    /**
+     * Checks that the method can merge this many input models.
+     *
+     * @param inputCount number of input models (base excluded)
+     * @throws IllegalArgumentException naming the allowed count
+     */
+    void requireInputCount(int inputCount);
+
+    /**
+     * Merges one tensor.
+     *
+     * @param tensorName checkpoint key (seeds random masks, selects LiNeS scales)
+     * @param base base tensor {@code [...]}, float32, or null when {@link #usesBase()} is false
+     * @param inputs stacked input tensors {@code [T, ...]}, float32
+     * @return merged tensor {@code [...]}, float32, in {@code inputs}' manager
+     */
+    NDArray merge(String tensorName, NDArray base, NDArray inputs);
+}

@@ -1,0 +1,32 @@
+package org.peft4j.merge.method;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Combines the task vectors {@code tau_i = theta_i - theta_base} of one tensor into one merged task
+ * vector (PEFT {@code merge_utils} functions; the base is added by {@link TaskVectorMerge}).
+ */
+public interface TaskVectorCombiner {
+
+    /**
+     * Combines one tensor's task vectors.
+     *
+     * @param tensorName the tensor's checkpoint key (seeds random masks; otherwise unused)
+     * @param taus stacked task vectors {@code [T, ...]}, float32, {@code T} = number of weights
+     * @return merged task vector {@code [...]}, float32, in {@code taus}' manager
+     */
+    NDArray combine(String tensorName, NDArray taus);
+
+    /**
+     * @return the per-input weights
+     */
+    Weights weights();
+
+    /**
+     * The same combiner with other weights (used to merge LoRA factors with square-root weights).
+     *
+     * @param weights one weight per input
+     * @return a new combiner
+     */
+    TaskVectorCombiner withWeights(Weights weights);
+}
