@@ -1,7 +1,9 @@
 package org.peft4j.merge.checkpoint;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.List;
 
 /**
@@ -44,6 +46,30 @@ public interface CheckpointView extends AutoCloseable {
      * @throws org.peft4j.core.PeftException if the key is absent (the message names it)
      */
     NDArray load(String name, NDManager manager);
+
+    /**
+     * Loads a floating tensor into existing CPU memory, for example one row of a stack {@code [T,
+     * ...]}, so a merge needs no separate copy per input. The default loads the tensor and copies its
+     * bytes; {@link SafetensorsCheckpoint} reads float32 data from the file straight into {@code
+     * target}.
+     *
+     * @param name checkpoint key of a floating tensor
+     * @param target contiguous float32 CPU array of the tensor's shape (a view is fine), overwritten
+     * @throws IllegalArgumentException if {@code target} is not float32 on the CPU or has another shape
+     */
+    default void loadInto(String name, NDArray target) {
+        TensorSpec spec = spec(name);
+        if (target.getDataType() != DataType.FLOAT32
+                || !target.getDevice().equals(Device.cpu())
+                || !target.getShape().equals(spec.shape())) {
+            throw new IllegalArgumentException(
+                    "loadInto needs a float32 CPU array of shape " + spec.shape() + " for '" + name + "', got "
+                            + target.getDataType() + " " + target.getShape() + " on " + target.getDevice());
+        }
+        try (NDArray loaded = load(name, target.getManager())) {
+            target.toByteBuffer(true).put(loaded.toByteBuffer(true));
+        }
+    }
 
     /** Releases files or mappings the view holds; views over other views close nothing. */
     @Override

@@ -1,10 +1,12 @@
 package org.peft4j.merge.checkpoint;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -164,13 +166,25 @@ public final class MergedCheckpoint implements CheckpointView {
         spec(name);
         try (NDManager scratch = manager.newSubManager()) {
             NDArray baseTensor = method.usesBase() ? base.load(name, scratch) : null;
-            NDList loaded = new NDList(inputs.size());
-            for (CheckpointView in : inputs) {
-                loaded.add(in.load(name, scratch));
+            NDArray stacked;
+            if (scratch.getDevice().equals(Device.cpu())) {
+                // read every input straight into its row of the stack: no second copy
+                Shape shape = spec(name).shape();
+                stacked = scratch.create(new Shape(inputs.size()).addAll(shape), DataType.FLOAT32);
+                for (int i = 0; i < inputs.size(); i++) {
+                    try (NDArray row = stacked.get(i)) {
+                        inputs.get(i).loadInto(name, row);
+                    }
+                }
+            } else {
+                NDList loaded = new NDList(inputs.size());
+                for (CheckpointView in : inputs) {
+                    loaded.add(in.load(name, scratch));
+                }
+                stacked = NDArrays.stack(loaded, 0);
+                loaded.close();
             }
-            NDArray stacked = NDArrays.stack(loaded, 0);
-            loaded.close();
-            NDArray merged = method.merge(name, baseTensor, stacked);
+            NDArray merged = method.mergeOverwriting(name, baseTensor, stacked);
             merged.attach(manager);
             return merged;
         }

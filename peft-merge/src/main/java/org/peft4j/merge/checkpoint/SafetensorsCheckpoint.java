@@ -160,6 +160,24 @@ public final class SafetensorsCheckpoint implements CheckpointView {
         }
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public void loadInto(String name, NDArray target) {
+        Entry e = entry(name);
+        if (e.info().dtype() != TensorDType.F32
+                || target.getDataType() != DataType.FLOAT32
+                || !target.getDevice().equals(Device.cpu())
+                || !target.getShape().equals(new Shape(e.info().shape()))) {
+            CheckpointView.super.loadInto(name, target);
+            return;
+        }
+        try {
+            readFully(e.channel(), target.toByteBuffer(true), e.position());
+        } catch (IOException ex) {
+            throw new PeftException("cannot read tensor '" + name + "' from " + e.file() + ": " + ex.getMessage(), ex);
+        }
+    }
+
     private NDArray readOnCpu(Entry e, NDManager manager) throws IOException {
         TensorInfo info = e.info();
         TensorDType stored = info.dtype();

@@ -50,12 +50,11 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) im
 
     /** {@inheritDoc} */
     @Override
-    public NDArray merge(String tensorName, NDArray base, NDArray inputs) {
+    public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {
         double lambda = schedule.lambda(tensorName);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray merged = combiner.combine(tensorName, inputs.sub(base));
-            result = merged.mul(lambda).add(base);
+            result = combiner.combineOverwriting(tensorName, inputs.subi(base)).muli(lambda).addi(base);
             NDScope.unregister(result);
         }
         NDScope.register(result);
@@ -96,7 +95,7 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) im
                 NDArray stacked = NDArrays.stack(taus, 0);
                 // per-tensor L1 norms in float32, accumulated over the checkpoint in double
                 sumNorm += stacked.sum(new int[] {0}).abs().sum().getFloat();
-                mergedNorm += combiner.combine(name, stacked).abs().sum().getFloat();
+                mergedNorm += combiner.combineOverwriting(name, stacked).abs().sum().getFloat();
             }
         }
         if (mergedNorm == 0.0) {

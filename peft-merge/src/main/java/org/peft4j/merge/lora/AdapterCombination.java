@@ -161,8 +161,8 @@ public final class AdapterCombination {
             bs.add(copyInto(adapters.get(i).b(), scratch));
         }
         TaskVectorCombiner f = combiner(effective);
-        NDArray a = f.withWeights(Weights.of(wa)).combine(layerName + ".lora_A", NDArrays.stack(as, 0));
-        NDArray b = f.withWeights(Weights.of(wb)).combine(layerName + ".lora_B", NDArrays.stack(bs, 0));
+        NDArray a = f.withWeights(Weights.of(wa)).combineOverwriting(layerName + ".lora_A", NDArrays.stack(as, 0));
+        NDArray b = f.withWeights(Weights.of(wb)).combineOverwriting(layerName + ".lora_B", NDArrays.stack(bs, 0));
         return new NDArray[] {a, b};
     }
 
@@ -181,7 +181,7 @@ public final class AdapterCombination {
             throw new IllegalArgumentException(
                     "svdRank " + rank + " exceeds min(out, in) = " + Math.min(ws.get(0), ws.get(1)));
         }
-        NDArray delta = combiner(effective).combine(layerName, NDArrays.stack(deltas, 0));
+        NDArray delta = combiner(effective).combineOverwriting(layerName, NDArrays.stack(deltas, 0));
         try (TruncatedSvd svd = factorizer.factorize(delta, rank)) {
             NDArray b = svd.u().mul(svd.s().reshape(1, rank));
             NDArray a = svd.vh().duplicate();

@@ -1,8 +1,6 @@
 package org.peft4j.merge.method;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.DareRescale;
@@ -94,19 +92,22 @@ public record Dare(
 
     /** {@inheritDoc} */
     @Override
-    public NDArray combine(String tensorName, NDArray taus) {
+    public NDArray combineOverwriting(String tensorName, NDArray taus) {
         weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDList pruned = new NDList();
-            for (int i = 0; i < weights.size(); i++) {
-                pruned.add(RandomPruning.prune(taus.get(i), density, rescale, masks, tensorName, i));
+            if (density < 1.0) {
+                for (int i = 0; i < weights.size(); i++) {
+                    NDArray row = taus.get(i); // a view: pruning writes through to taus
+                    try (NDArray mask = masks.mask(tensorName, i, row.getShape(), density, taus.getManager())) {
+                        RandomPruning.applyInPlace(row, mask, density, rescale);
+                    }
+                }
             }
-            NDArray sparse = NDArrays.stack(pruned, 0);
             if (consensus == null) {
-                result = sparse.mul(weights.broadcastTo(sparse)).sum(new int[] {0});
+                result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
             } else {
-                result = Ties.consensusMean(sparse, weights, consensus, variant);
+                result = Ties.consensusMean(taus, weights, consensus, variant);
             }
             NDScope.unregister(result);
         }

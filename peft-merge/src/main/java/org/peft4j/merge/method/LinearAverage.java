@@ -51,12 +51,12 @@ public record LinearAverage(Weights weights, boolean normalize) implements Merge
 
     /** {@inheritDoc} */
     @Override
-    public NDArray merge(String tensorName, NDArray base, NDArray inputs) {
+    public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            result = inputs.mul(weights.broadcastTo(inputs)).sum(new int[] {0});
+            result = inputs.muli(weights.broadcastTo(inputs)).sum(new int[] {0});
             if (normalize) {
-                result = result.div(weights.sum());
+                result.divi(weights.sum());
             }
             NDScope.unregister(result);
         }

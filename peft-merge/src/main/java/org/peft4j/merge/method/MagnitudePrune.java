@@ -24,12 +24,12 @@ public record MagnitudePrune(Weights weights, double density) implements TaskVec
 
     /** {@inheritDoc} */
     @Override
-    public NDArray combine(String tensorName, NDArray taus) {
+    public NDArray combineOverwriting(String tensorName, NDArray taus) {
         weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray pruned = MagnitudePruning.pruneEach(taus, density);
-            result = pruned.mul(weights.broadcastTo(taus)).sum(new int[] {0});
+            MagnitudePruning.pruneEachInPlace(taus, density);
+            result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
             NDScope.unregister(result);
         }
         NDScope.register(result);

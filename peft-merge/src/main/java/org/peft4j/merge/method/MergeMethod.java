@@ -23,12 +23,29 @@ public interface MergeMethod {
     void requireInputCount(int inputCount);
 
     /**
-     * Merges one tensor.
+     * Merges one tensor, leaving the arguments unchanged.
      *
      * @param tensorName checkpoint key (seeds random masks, selects LiNeS scales)
      * @param base base tensor {@code [...]}, float32, or null when {@link #usesBase()} is false
      * @param inputs stacked input tensors {@code [T, ...]}, float32
      * @return merged tensor {@code [...]}, float32, in {@code inputs}' manager
      */
-    NDArray merge(String tensorName, NDArray base, NDArray inputs);
+    default NDArray merge(String tensorName, NDArray base, NDArray inputs) {
+        try (NDArray scratch = inputs.duplicate()) {
+            return mergeOverwriting(tensorName, base, scratch);
+        }
+    }
+
+    /**
+     * Merges one tensor, using {@code inputs} as working memory (its contents are undefined
+     * afterwards; {@code base} is not modified). {@link
+     * org.peft4j.merge.checkpoint.MergedCheckpoint} calls this on the stack it loaded, so a merge
+     * needs no second copy of the inputs.
+     *
+     * @param tensorName checkpoint key (seeds random masks, selects LiNeS scales)
+     * @param base base tensor {@code [...]}, float32, or null when {@link #usesBase()} is false
+     * @param inputs stacked input tensors {@code [T, ...]}, float32, overwritten
+     * @return merged tensor {@code [...]}, float32, a new array in {@code inputs}' manager
+     */
+    NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs);
 }

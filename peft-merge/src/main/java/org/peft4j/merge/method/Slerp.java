@@ -46,7 +46,7 @@ public record Slerp(double t) implements MergeMethod {
 
     /** {@inheritDoc} */
     @Override
-    public NDArray merge(String tensorName, NDArray base, NDArray inputs) {
+    public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {
         requireInputCount((int) inputs.getShape().get(0));
         NDArray result;
         try (NDScope scope = new NDScope()) {

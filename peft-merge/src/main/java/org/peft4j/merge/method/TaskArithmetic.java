@@ -32,13 +32,13 @@ public record TaskArithmetic(Weights weights, boolean normalize) implements Task
 
     /** {@inheritDoc} */
     @Override
-    public NDArray combine(String tensorName, NDArray taus) {
+    public NDArray combineOverwriting(String tensorName, NDArray taus) {
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            result = taus.mul(weights.broadcastTo(taus)).sum(new int[] {0});
+            result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
             if (normalize) {
                 double divisor = weights.sum();
-                result = result.div(Math.abs(divisor) < 1e-8 ? 1.0 : divisor);
+                result.divi(Math.abs(divisor) < 1e-8 ? 1.0 : divisor);
             }
             NDScope.unregister(result);
         }

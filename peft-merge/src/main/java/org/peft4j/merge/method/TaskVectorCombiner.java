@@ -9,13 +9,27 @@ import ai.djl.ndarray.NDArray;
 public interface TaskVectorCombiner {
 
     /**
-     * Combines one tensor's task vectors.
+     * Combines one tensor's task vectors, leaving {@code taus} unchanged.
      *
      * @param tensorName the tensor's checkpoint key (seeds random masks; otherwise unused)
      * @param taus stacked task vectors {@code [T, ...]}, float32, {@code T} = number of weights
      * @return merged task vector {@code [...]}, float32, in {@code taus}' manager
      */
-    NDArray combine(String tensorName, NDArray taus);
+    default NDArray combine(String tensorName, NDArray taus) {
+        try (NDArray scratch = taus.duplicate()) {
+            return combineOverwriting(tensorName, scratch);
+        }
+    }
+
+    /**
+     * Combines one tensor's task vectors, using {@code taus} as working memory (its contents are
+     * undefined afterwards). Streaming merges call this to avoid a copy of the stack.
+     *
+     * @param tensorName the tensor's checkpoint key (seeds random masks; otherwise unused)
+     * @param taus stacked task vectors {@code [T, ...]}, float32, overwritten
+     * @return merged task vector {@code [...]}, float32, a new array in {@code taus}' manager
+     */
+    NDArray combineOverwriting(String tensorName, NDArray taus);
 
     /**
      * @return the per-input weights

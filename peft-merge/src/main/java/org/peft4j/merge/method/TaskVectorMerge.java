@@ -50,12 +50,15 @@ public record TaskVectorMerge(TaskVectorCombiner combiner, double lambda) implem
 
     /** {@inheritDoc} */
     @Override
-    public NDArray merge(String tensorName, NDArray base, NDArray inputs) {
+    public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray taus = inputs.sub(base);
-            NDArray merged = combiner.combine(tensorName, taus);
-            result = merged.mul(lambda).add(base);
+            NDArray taus = inputs.subi(base);
+            result = combiner.combineOverwriting(tensorName, taus);
+            if (lambda != 1.0) {
+                result.muli(lambda);
+            }
+            result.addi(base);
             NDScope.unregister(result);
         }
         NDScope.register(result);

@@ -2,7 +2,6 @@ package org.peft4j.merge.method;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import org.peft4j.merge.consensus.DisjointMerge;
 import org.peft4j.merge.consensus.MajoritySignMask;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.Density;
@@ -44,12 +43,12 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
 
     /** {@inheritDoc} */
     @Override
-    public NDArray combine(String tensorName, NDArray taus) {
+    public NDArray combineOverwriting(String tensorName, NDArray taus) {
         weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray trimmed = MagnitudePruning.pruneEach(taus, density);
-            result = consensusMean(trimmed, weights, election, variant);
+            MagnitudePruning.pruneEachInPlace(taus, density);
+            result = consensusMean(taus, weights, election, variant);
             NDScope.unregister(result);
         }
         NDScope.register(result);
@@ -58,9 +57,9 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
 
     /**
      * Sign election and the disjoint mean on already sparsified task vectors (shared by TIES and
-     * DARE-TIES).
+     * DARE-TIES). Overwrites {@code sparse} to save memory.
      *
-     * @param sparse sparsified task vectors {@code [T, ...]}
+     * @param sparse sparsified task vectors {@code [T, ...]}, overwritten
      * @param weights one weight per task
      * @param election sign election
      * @param variant consensus rule
@@ -71,17 +70,23 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
         NDArray result;
         try (NDScope scope = new NDScope()) {
             NDArray w = weights.broadcastTo(sparse);
-            NDArray weighted = sparse.mul(w);
+            NDArray divisor;
             if (variant == TiesVariant.PEFT) {
+                // sign elected on the unweighted tensors; mean over the agreeing count (at least 1)
                 NDArray mask = MajoritySignMask.of(sparse, election);
-                result = DisjointMerge.of(weighted, mask);
+                divisor = mask.sum(new int[] {0}).maximum(1f);
+                sparse.muli(mask).muli(w);
+                mask.close();
             } else {
-                NDArray mask = MajoritySignMask.of(weighted, election);
-                NDArray divisor = mask.mul(w).sum(new int[] {0});
-                // mergekit: divisor[divisor == 0] = 1
-                divisor = divisor.add(divisor.eq(0f).toType(divisor.getDataType(), false));
-                result = weighted.mul(mask).sum(new int[] {0}).div(divisor);
+                // sign elected on w_i P_i; divided by the sum of agreeing weights (0 -> 1)
+                sparse.muli(w);
+                NDArray mask = MajoritySignMask.of(sparse, election);
+                divisor = mask.mul(w).sum(new int[] {0});
+                divisor.addi(divisor.eq(0f).toType(divisor.getDataType(), false));
+                sparse.muli(mask);
+                mask.close();
             }
+            result = sparse.sum(new int[] {0}).divi(divisor);
             NDScope.unregister(result);
         }
         NDScope.register(result);

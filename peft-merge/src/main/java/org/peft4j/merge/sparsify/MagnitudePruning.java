@@ -1,7 +1,6 @@
 package org.peft4j.merge.sparsify;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +11,10 @@ import ai.djl.ndarray.types.DataType;
  * {@code torch.topk} of {@code |t|}); a density of 1 returns the tensor unchanged, as PEFT's {@code
  * prune} does. Among equal magnitudes the kept entries are the ones libtorch's {@code topk} returns,
  * so results match PEFT on the same libtorch.
+ *
+ * <p>The mask is {@code |t| >= (k-th largest |t|)} when exactly {@code k} entries pass that test
+ * (then it is the same set {@code topk} selects); only when magnitudes tie at the threshold are the
+ * {@code topk} indices scattered into the mask.
  */
 public final class MagnitudePruning {
 
@@ -29,23 +32,10 @@ public final class MagnitudePruning {
         if (density >= 1.0) {
             return tensor;
         }
-        long numel = tensor.size();
-        long k = (long) (density * numel);
-        NDArray result;
+        NDArray result = tensor.duplicate();
         try (NDScope scope = new NDScope()) {
-            NDArray flat = tensor.flatten();
-            if (k <= 0) {
-                result = tensor.zerosLike();
-            } else {
-                NDList top = flat.abs().topK(Math.toIntExact(k), 0, true, false);
-                NDArray indices = top.get(1);
-                NDArray mask = flat.zerosLike();
-                mask = mask.scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 0);
-                result = flat.mul(mask).reshape(tensor.getShape());
-            }
-            NDScope.unregister(result);
+            pruneRowsInPlace(result.reshape(1, tensor.size()), density);
         }
-        NDScope.register(result);
         return result;
     }
 
@@ -54,23 +44,55 @@ public final class MagnitudePruning {
      *
      * @param stacked {@code [T, ...]} float32
      * @param density fraction kept per task tensor, in (0, 1]
-     * @return {@code [T, ...]} float32 in {@code stacked}'s manager
+     * @return {@code [T, ...]} float32 in {@code stacked}'s manager; the input itself when density is 1
      */
     public static NDArray pruneEach(NDArray stacked, double density) {
         Density.require(density);
         if (density >= 1.0) {
             return stacked;
         }
-        NDArray result;
-        try (NDScope scope = new NDScope()) {
-            NDList parts = new NDList();
-            for (long i = 0; i < stacked.getShape().get(0); i++) {
-                parts.add(prune(stacked.get(i), density));
-            }
-            result = NDArrays.stack(parts, 0);
-            NDScope.unregister(result);
-        }
-        NDScope.register(result);
+        NDArray result = stacked.duplicate();
+        pruneEachInPlace(result, density);
         return result;
+    }
+
+    /**
+     * Prunes each task tensor of a stack in place (no copy of the stack is made).
+     *
+     * @param stacked {@code [T, ...]} float32, overwritten
+     * @param density fraction kept per task tensor, in (0, 1]
+     */
+    public static void pruneEachInPlace(NDArray stacked, double density) {
+        Density.require(density);
+        if (density >= 1.0) {
+            return;
+        }
+        long t = stacked.getShape().get(0);
+        try (NDScope scope = new NDScope()) {
+            pruneRowsInPlace(stacked.reshape(t, stacked.size() / t), density);
+        }
+    }
+
+    // rows: [T, n], a view of the caller's array; each row keeps its int(density * n) largest |x|
+    private static void pruneRowsInPlace(NDArray rows, double density) {
+        long n = rows.getShape().get(1);
+        long k = (long) (density * n);
+        if (k <= 0) {
+            rows.muli(0f);
+            return;
+        }
+        NDArray abs = rows.abs();
+        NDList top = abs.topK(Math.toIntExact(k), 1, true, false);
+        NDArray threshold = top.get(0).min(new int[] {1}, true); // [T, 1]
+        NDArray mask = abs.gte(threshold);
+        long kept = mask.sum().toType(DataType.INT64, false).getLong();
+        if (kept != k * rows.getShape().get(0)) {
+            // ties at the threshold: take exactly topk's indices
+            NDArray indices = top.get(1);
+            mask = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 1);
+        } else {
+            mask = mask.toType(DataType.FLOAT32, false);
+        }
+        rows.muli(mask);
     }
 }

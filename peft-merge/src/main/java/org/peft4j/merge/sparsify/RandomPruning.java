@@ -1,7 +1,6 @@
 package org.peft4j.merge.sparsify;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 
 /**
  * Random pruning (DARE "drop and rescale"): {@code t * mask}, then rescaled as {@link DareRescale}
@@ -30,33 +29,53 @@ public final class RandomPruning {
         if (density >= 1.0) {
             return tensor;
         }
+        NDArray result = tensor.duplicate();
+        applyInPlace(result, mask, density, rescale);
+        return result;
+    }
+
+    /**
+     * Applies a given keep-mask in place.
+     *
+     * @param tensor any shape, float32, overwritten with the pruned and rescaled values
+     * @param mask 0/1 float32 array of the same shape
+     * @param density the keep probability the mask was drawn with, in (0, 1]
+     * @param rescale how kept entries are rescaled
+     */
+    public static void applyInPlace(NDArray tensor, NDArray mask, double density, DareRescale rescale) {
+        Density.require(density);
+        if (density >= 1.0) {
+            return;
+        }
         if (!tensor.getShape().equals(mask.getShape())) {
             throw new IllegalArgumentException(
                     "mask shape " + mask.getShape() + " differs from tensor shape " + tensor.getShape());
         }
-        NDArray result;
-        try (NDScope scope = new NDScope()) {
-            NDArray masked = tensor.mul(mask);
-            switch (rescale) {
-                case INVERSE_DENSITY:
-                    result = masked.div(density);
-                    break;
-                case L1_NORM:
-                    double before = tensor.abs().sum().getFloat();
-                    double after = masked.abs().sum().getFloat();
-                    result =
-                            before < L1_EPS || after < L1_EPS ? masked : masked.mul(before / after);
-                    break;
-                case NONE:
-                    result = masked;
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown rescale " + rescale);
-            }
-            NDScope.unregister(result);
+        switch (rescale) {
+            case INVERSE_DENSITY:
+                tensor.muli(mask).divi(density);
+                break;
+            case L1_NORM:
+                double before = l1(tensor);
+                tensor.muli(mask);
+                double after = l1(tensor);
+                if (before >= L1_EPS && after >= L1_EPS) {
+                    tensor.muli(before / after);
+                }
+                break;
+            case NONE:
+                tensor.muli(mask);
+                break;
+            default:
+                throw new IllegalArgumentException("unknown rescale " + rescale);
         }
-        NDScope.register(result);
-        return result;
+    }
+
+    private static double l1(NDArray tensor) {
+        try (NDArray abs = tensor.abs();
+                NDArray sum = abs.sum()) {
+            return sum.getFloat();
+        }
     }
 
     /**
