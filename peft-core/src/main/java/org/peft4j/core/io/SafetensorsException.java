@@ -11,7 +11,9 @@ public class SafetensorsException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The file at fault (not serialized: Path is not Serializable). */
     private final transient Path file;
+    /** The tensor key or header field at fault, or null. */
     private final String key;
 
     /**

@@ -40,6 +40,8 @@ final class SafetensorsHeader {
     /** The reference implementation's header size limit ({@code MAX_HEADER_SIZE}). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
+    /** Header bytes read per call: the JDK stages heap reads through a direct buffer as large as the read. */
+    private static final int READ_CHUNK = 1 << 20;
     /** Orders strings as their UTF-8 bytes (= code points), as Rust's {@code String} ordering does. */
     static final Comparator<String> UTF8_ORDER = SafetensorsHeader::compareCodePoints;
 
@@ -97,9 +99,11 @@ final class SafetensorsHeader {
             throw new SafetensorsException(file, "header length", "header length " + n
                     + " exceeds the " + (fileSize - 8) + " bytes that follow the length field");
         }
-        ByteBuffer json = ByteBuffer.allocate((int) n);
-        readFully(file, channel, json, 8);
-        return parse(file, json.array(), n, fileSize - 8 - n);
+        byte[] json = new byte[(int) n];
+        for (int at = 0; at < json.length; at += READ_CHUNK) {
+            readFully(file, channel, ByteBuffer.wrap(json, at, Math.min(READ_CHUNK, json.length - at)), 8L + at);
+        }
+        return parse(file, json, n, fileSize - 8 - n);
     }
 
     private static void readFully(Path file, FileChannel channel, ByteBuffer target, long position)
@@ -112,7 +116,6 @@ final class SafetensorsHeader {
             }
             at += read;
         }
-        target.flip();
     }
 
     /**

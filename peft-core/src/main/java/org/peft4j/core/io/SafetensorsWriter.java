@@ -43,6 +43,8 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     /** Elements narrowed to bf16 per write call. */
     private static final int BF16_CHUNK_ELEMENTS = 1 << 16;
+    /** Largest heap-buffer write, bounding the JDK's hidden direct-buffer copy. */
+    private static final int HEAP_WRITE_CHUNK = 1 << 23;
 
     private final Path target;
     private final PendingFile pending;
@@ -183,7 +185,14 @@ public final class SafetensorsWriter implements AutoCloseable {
         FileChannel channel = pending.channel();
         try {
             while (bytes.hasRemaining()) {
-                channel.write(bytes);
+                if (bytes.isDirect() || bytes.remaining() <= HEAP_WRITE_CHUNK) {
+                    channel.write(bytes);
+                } else {
+                    // the JDK copies heap buffers through a temporary direct buffer as large as the write
+                    ByteBuffer slice = bytes.duplicate();
+                    slice.limit(slice.position() + HEAP_WRITE_CHUNK);
+                    bytes.position(bytes.position() + channel.write(slice));
+                }
             }
         } catch (IOException | RuntimeException | Error e) {
             failed = true;

@@ -1,6 +1,7 @@
 package org.peft4j.core.io;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * One tensor's entry in a safetensors header.
@@ -13,8 +14,18 @@ import java.util.Arrays;
  */
 public record TensorInfo(String name, TensorDType dtype, long[] shape, long dataBegin, long dataEnd) {
 
-    /** Copies {@code shape} so the record stays immutable. */
+    /**
+     * Creates an entry; {@code shape} is copied so that the record stays immutable.
+     *
+     * @param name the tensor key
+     * @param dtype the element type
+     * @param shape the dimensions
+     * @param dataBegin first byte, relative to the data buffer
+     * @param dataEnd one past the last byte, relative to the data buffer
+     */
     public TensorInfo {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(dtype, "dtype");
         shape = shape.clone();
     }
 

@@ -17,7 +17,7 @@ import ai.djl.util.PairList;
  * output {@code [..., out]}; the output lives in the input's manager, so a forward pass never
  * allocates into the model's manager.
  */
-public class DenseLinear extends ModuleBlock implements LinearLayer {
+public class DenseLinear extends ModuleBlock implements LinearLayer, Copyable {
 
     private final long in;
     private final long out;
@@ -161,6 +161,7 @@ public class DenseLinear extends ModuleBlock implements LinearLayer {
      * @param manager the owner of the copied arrays
      * @return the copy
      */
+    @Override
     public DenseLinear copy(NDManager manager) {
         NDArray w = DenseWeights.copyKeepType(weight.getArray(), manager);
         NDArray b = bias == null ? null : DenseWeights.copyKeepType(bias.getArray(), manager);

@@ -50,7 +50,7 @@ public final class DenseWeights {
         try (NDManager scratch = values.getManager().newSubManager()) {
             NDArray v = values.toType(target.getDataType(), true);
             v.attach(scratch);
-            target.set(new NDIndex(), v);
+            target.set(new NDIndex("..."), v);
         }
     }
 

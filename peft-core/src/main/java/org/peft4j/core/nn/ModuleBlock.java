@@ -121,6 +121,24 @@ public abstract class ModuleBlock extends AbstractBlock {
         return old;
     }
 
+    /**
+     * Removes the child registered under {@code name}.
+     *
+     * @param name the child's HF name
+     * @return the removed child
+     */
+    protected final Block unregisterModule(String name) {
+        Block old = module(name);
+        for (int i = 0; i < children.size(); i++) {
+            if (children.valueAt(i) == old) {
+                children.remove(i);
+                break;
+            }
+        }
+        modules.remove(name);
+        return old;
+    }
+
     /** {@inheritDoc} */
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {

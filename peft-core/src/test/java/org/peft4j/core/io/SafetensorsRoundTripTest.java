@@ -97,6 +97,26 @@ class SafetensorsRoundTripTest {
         }
     }
 
+    /** Headers are read, and heap buffers written, in slices: cross several slice boundaries. */
+    @Test
+    void multiMegabyteHeaderAndHeapBufferRoundTrip() throws IOException {
+        String longValue = "v".repeat(3_000_001);
+        byte[] data = new byte[20 << 20];
+        new Random(3).nextBytes(data);
+        Path file = dir.resolve("large.safetensors");
+        try (SafetensorsWriter writer = SafetensorsWriter.builder().metadata(Map.of("long", longValue))
+                .add("bytes", TensorDType.U8, data.length).open(file)) {
+            writer.write("bytes", ByteBuffer.wrap(data));
+            writer.commit();
+        }
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            assertEquals(longValue, reader.metadata().get("long"));
+            byte[] read = new byte[data.length];
+            reader.bytes("bytes").get(read);
+            assertArrayEquals(data, read);
+        }
+    }
+
     @Test
     void readFloatsConvertsEveryDtype() throws IOException {
         Path file = dir.resolve("values.safetensors");

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -102,10 +103,10 @@ class SafetensorsWriterTest {
                 SafetensorsWriter writer = SafetensorsWriter.builder().add("w", TensorDType.F32, 2, 3)
                         .open(dir.resolve("m.safetensors"))) {
             IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                    () -> writer.write("w", manager.zeros(new ai.djl.ndarray.types.Shape(3, 2))));
+                    () -> writer.write("w", manager.zeros(new Shape(3, 2))));
             assertTrue(shape.getMessage().contains("[2, 3]") && shape.getMessage().contains("[3, 2]"));
             IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
-                    () -> writer.write("w", manager.zeros(new ai.djl.ndarray.types.Shape(2, 3), DataType.FLOAT64)));
+                    () -> writer.write("w", manager.zeros(new Shape(2, 3), DataType.FLOAT64)));
             assertTrue(type.getMessage().contains("FLOAT64"), type.getMessage());
         }
     }

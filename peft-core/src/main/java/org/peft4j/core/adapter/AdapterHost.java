@@ -1,0 +1,287 @@
+package org.peft4j.core.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import org.peft4j.core.PeftException;
+import org.peft4j.core.nn.LinearLayer;
+import org.peft4j.core.nn.LinearLayers;
+import org.peft4j.core.nn.ModuleBlock;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Replaces a frozen linear layer in its parent and holds it as {@code base_layer} together with
+ * named adapters. Forward: {@code y = base(x) + Σ delta_a(x)} over the active adapters that are not
+ * merged; with adapters disabled, {@code y = base(x)} (merged adapters are unmerged first, as PEFT
+ * does).
+ *
+ * <p>Merged adapters form a stack: {@link #unmerge()} removes them last-in first-out.
+ */
+public final class AdapterHost extends ModuleBlock {
+
+    private final String path;
+    private final LinearLayer base;
+    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private final Deque<String> merged = new ArrayDeque<>();
+    private List<String> active = List.of();
+    private boolean disabled;
+
+    /**
+     * Wraps a frozen layer.
+     *
+     * @param path the layer's path, for messages
+     * @param baseLayer the layer
+     */
+    public AdapterHost(String path, Block baseLayer) {
+        this.path = path;
+        this.base = LinearLayers.of(baseLayer, path);
+        registerModule("base_layer", baseLayer);
+    }
+
+    /**
+     * Returns the layer's path.
+     *
+     * @return the dotted path
+     */
+    public String path() {
+        return path;
+    }
+
+    /**
+     * Returns the frozen layer.
+     *
+     * @return the linear view of {@code base_layer}
+     */
+    public LinearLayer base() {
+        return base;
+    }
+
+    /**
+     * Returns the frozen block.
+     *
+     * @return {@code base_layer}
+     */
+    public Block baseBlock() {
+        return module("base_layer");
+    }
+
+    /**
+     * Adds an adapter (inactive until {@link #setActive} names it).
+     *
+     * @param name the adapter name
+     * @param adapter the adapter
+     */
+    public void addAdapter(String name, Adapter adapter) {
+        if (adapters.containsKey(name)) {
+            throw new PeftException("Adapter with name '" + name + "' already exists at " + path);
+        }
+        adapters.put(name, adapter);
+        registerModule(name, adapter);
+    }
+
+    /**
+     * Removes an adapter and closes its parameters.
+     *
+     * @param name the adapter name
+     */
+    public void removeAdapter(String name) {
+        if (merged.contains(name)) {
+            throw new PeftException("Cannot delete adapter " + name + " at " + path + " while it is merged. Please unmerge it first.");
+        }
+        Adapter a = adapters.remove(name);
+        if (a == null) {
+            return;
+        }
+        unregisterModule(name);
+        List<String> act = new ArrayList<>(active);
+        act.remove(name);
+        active = List.copyOf(act);
+        for (Parameter p : a.getParameters().values()) {
+            p.close();
+        }
+    }
+
+    /**
+     * Returns the adapters by name.
+     *
+     * @return an unmodifiable view
+     */
+    public Map<String, Adapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /**
+     * Returns the adapter named {@code name}, or null.
+     *
+     * @param name the name
+     * @return the adapter or null
+     */
+    public Adapter adapter(String name) {
+        return adapters.get(name);
+    }
+
+    /**
+     * Sets the active adapters (names this layer lacks are ignored).
+     *
+     * @param names the active adapter names
+     */
+    public void setActive(List<String> names) {
+        List<String> act = new ArrayList<>();
+        for (String n : names) {
+            if (adapters.containsKey(n)) {
+                act.add(n);
+            }
+        }
+        active = List.copyOf(act);
+    }
+
+    /**
+     * Returns the active adapters present on this layer.
+     *
+     * @return names
+     */
+    public List<String> active() {
+        return active;
+    }
+
+    /**
+     * Disables or enables all adapters; disabling unmerges merged adapters.
+     *
+     * @param disable whether to disable
+     */
+    public void setDisabled(boolean disable) {
+        if (disable && !merged.isEmpty()) {
+            unmerge();
+        }
+        this.disabled = disable;
+    }
+
+    /**
+     * Returns whether adapters are disabled.
+     *
+     * @return disabled
+     */
+    public boolean disabled() {
+        return disabled;
+    }
+
+    /**
+     * Returns the merged adapters, most recent first.
+     *
+     * @return names
+     */
+    public List<String> merged() {
+        return List.copyOf(merged);
+    }
+
+    /**
+     * Merges adapters into the frozen weight: {@code W += ΔW} (and {@code b += Δb}).
+     *
+     * @param names the adapters to merge, in order
+     * @param safe when true, the merged weight is formed in a copy and checked for NaN/Inf before it
+     *     replaces the weight; a broken adapter then leaves the weight untouched
+     */
+    public void merge(List<String> names, boolean safe) {
+        for (String name : names) {
+            Adapter a = adapters.get(name);
+            if (a == null || merged.contains(name)) {
+                continue;
+            }
+            try (NDManager scratch = scratchManager(a)) {
+                NDArray delta = a.deltaWeight(scratch);
+                NDArray deltaBias = a.deltaBias(scratch);
+                if (deltaBias != null && base.bias() == null) {
+                    throw new PeftException("Impossible to merge adapter " + name + " with a bias update at " + path + " because the base layer has no bias.");
+                }
+                if (safe) {
+                    NDArray w = base.weightCopy(scratch).addi(delta.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
+                    if (!allFinite(w) || (deltaBias != null && !allFinite(deltaBias))) {
+                        throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
+                    }
+                    base.setWeight(w);
+                } else {
+                    base.addToWeight(delta);
+                }
+                if (deltaBias != null) {
+                    base.bias().getArray().addi(deltaBias.toType(base.bias().getArray().getDataType(), false));
+                }
+            }
+            merged.push(name);
+        }
+    }
+
+    /** Unmerges every merged adapter, last merged first: {@code W -= ΔW}. */
+    public void unmerge() {
+        while (!merged.isEmpty()) {
+            String name = merged.pop();
+            Adapter a = adapters.get(name);
+            try (NDManager scratch = scratchManager(a)) {
+                base.addToWeight(a.deltaWeight(scratch).neg());
+                NDArray deltaBias = a.deltaBias(scratch);
+                if (deltaBias != null) {
+                    base.bias().getArray().subi(deltaBias.toType(base.bias().getArray().getDataType(), false));
+                }
+            }
+        }
+    }
+
+    private static boolean allFinite(NDArray a) {
+        return !(a.isNaN().any().getBoolean() || a.isInfinite().any().getBoolean());
+    }
+
+    private static NDManager scratchManager(Adapter a) {
+        for (Parameter p : a.getParameters().values()) {
+            if (p.isInitialized()) {
+                return p.getArray().getManager().newSubManager();
+            }
+        }
+        return NDManager.newBaseManager();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        Block baseBlock = module("base_layer");
+        NDArray y = baseBlock.forward(ps, inputs, training, params).singletonOrThrow();
+        if (disabled) {
+            return new NDList(y);
+        }
+        NDArray x = inputs.singletonOrThrow();
+        for (String name : active) {
+            if (merged.contains(name)) {
+                continue;
+            }
+            NDArray delta = adapters.get(name).forward(ps, new NDList(x), training, params).singletonOrThrow();
+            y = y.add(delta.getDataType() == y.getDataType() ? delta : delta.toType(y.getDataType(), false));
+        }
+        return new NDList(y);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return module("base_layer").getOutputShapes(inputShapes);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "AdapterHost(" + path + ", base=" + module("base_layer").getClass().getSimpleName()
+                + ", adapters=" + adapters.keySet() + ", active=" + active + ", merged=" + merged + ")";
+    }
+
+}

@@ -1,0 +1,556 @@
+package org.peft4j.lora;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+
+import org.peft4j.core.config.BiasMode;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.config.PeftConfig;
+import org.peft4j.core.config.TargetModules;
+import org.peft4j.core.config.TargetSpec;
+import org.peft4j.core.match.PatternKeys;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA's config with PEFT's field names and defaults ({@code peft/tuners/lora/config.py}): {@code
+ * r} 8, {@code lora_alpha} 8, {@code lora_dropout} 0, {@code use_rslora} false, {@code
+ * init_lora_weights} true, {@code rank_pattern} / {@code alpha_pattern} empty, {@code lora_bias}
+ * false. Scaling is {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} with rsLoRA.
+ *
+ * <p>Immutable; build with {@link #builder()}.
+ */
+public final class LoraConfig extends PeftConfig {
+
+    /** The {@code peft_type}. */
+    public static final String PEFT_TYPE = "LORA";
+
+    private final int r;
+    private final double loraAlpha;
+    private final double loraDropout;
+    private final boolean useRslora;
+    private final LoraInit initLoraWeights;
+    private final Map<String, Integer> rankPattern;
+    private final Map<String, Double> alphaPattern;
+    private final boolean loraBias;
+
+    private LoraConfig(Builder b, Common common) {
+        super(common);
+        if (b.r <= 0) {
+            throw new IllegalArgumentException("r: `r` should be a positive integer value but the value passed is " + b.r);
+        }
+        if (!(b.loraDropout >= 0 && b.loraDropout < 1)) {
+            throw new IllegalArgumentException("lora_dropout: must be in [0, 1), got " + b.loraDropout);
+        }
+        if (!Double.isFinite(b.loraAlpha)) {
+            throw new IllegalArgumentException("lora_alpha: must be a finite number, got " + b.loraAlpha);
+        }
+        for (Map.Entry<String, Integer> e : b.rankPattern.entrySet()) {
+            if (e.getValue() == null || e.getValue() <= 0) {
+                throw new IllegalArgumentException("rank_pattern." + e.getKey() + ": ranks must be positive integers, got " + e.getValue());
+            }
+        }
+        if (b.loraBias && b.init == LoraInit.GAUSSIAN) {
+            throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not \"gaussian\"");
+        }
+        this.r = b.r;
+        this.loraAlpha = b.loraAlpha;
+        this.loraDropout = b.loraDropout;
+        this.useRslora = b.useRslora;
+        this.initLoraWeights = b.init;
+        this.rankPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.rankPattern));
+        this.alphaPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.alphaPattern));
+        this.loraBias = b.loraBias;
+    }
+
+    /**
+     * Returns a builder with PEFT's defaults.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return PEFT_TYPE;
+    }
+
+    /**
+     * Returns {@code r}.
+     *
+     * @return the default rank
+     */
+    public int r() {
+        return r;
+    }
+
+    /**
+     * Returns {@code lora_alpha}.
+     *
+     * @return alpha
+     */
+    public double loraAlpha() {
+        return loraAlpha;
+    }
+
+    /**
+     * Returns {@code lora_dropout}.
+     *
+     * @return the dropout probability in [0, 1)
+     */
+    public double loraDropout() {
+        return loraDropout;
+    }
+
+    /**
+     * Returns {@code use_rslora}.
+     *
+     * @return whether scaling is alpha / sqrt(r)
+     */
+    public boolean useRslora() {
+        return useRslora;
+    }
+
+    /**
+     * Returns {@code init_lora_weights}.
+     *
+     * @return the init
+     */
+    public LoraInit initLoraWeights() {
+        return initLoraWeights;
+    }
+
+    /**
+     * Returns {@code lora_bias}.
+     *
+     * @return whether lora_B has a bias
+     */
+    public boolean loraBias() {
+        return loraBias;
+    }
+
+    /**
+     * Returns {@code rank_pattern}.
+     *
+     * @return pattern to rank, in priority order
+     */
+    public Map<String, Integer> rankPattern() {
+        return rankPattern;
+    }
+
+    /**
+     * Returns {@code alpha_pattern}.
+     *
+     * @return pattern to alpha, in priority order
+     */
+    public Map<String, Double> alphaPattern() {
+        return alphaPattern;
+    }
+
+    /**
+     * Returns the rank for a module path, after {@code rank_pattern}.
+     *
+     * @param path the module path
+     * @return the rank
+     */
+    public int rankFor(String path) {
+        return PatternKeys.valueFor(rankPattern, path, r);
+    }
+
+    /**
+     * Returns alpha for a module path, after {@code alpha_pattern}.
+     *
+     * @param path the module path
+     * @return alpha
+     */
+    public double alphaFor(String path) {
+        return PatternKeys.valueFor(alphaPattern, path, loraAlpha);
+    }
+
+    /**
+     * Returns the scaling for a module path: {@code alpha/r} or {@code alpha/sqrt(r)} with rsLoRA.
+     *
+     * @param path the module path
+     * @return the scaling
+     */
+    public double scalingFor(String path) {
+        int rank = rankFor(path);
+        double alpha = alphaFor(path);
+        return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LoraConfig withCommon(Common common) {
+        return toBuilder().common(common).build();
+    }
+
+    /**
+     * Returns a builder holding this config's values.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.common = common();
+        b.r = r;
+        b.loraAlpha = loraAlpha;
+        b.loraDropout = loraDropout;
+        b.useRslora = useRslora;
+        b.init = initLoraWeights;
+        b.rankPattern.putAll(rankPattern);
+        b.alphaPattern.putAll(alphaPattern);
+        b.loraBias = loraBias;
+        return b;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void writeMethodFields(Map<String, JsonElement> m) {
+        m.put("r", new JsonPrimitive(r));
+        m.put("lora_alpha", JsonFields.number(loraAlpha));
+        m.put("lora_dropout", new JsonPrimitive(loraDropout));
+        m.put("use_rslora", new JsonPrimitive(useRslora));
+        m.put("init_lora_weights", initLoraWeights == LoraInit.DEFAULT ? new JsonPrimitive(true)
+                : initLoraWeights == LoraInit.RANDOM ? new JsonPrimitive(false) : new JsonPrimitive("gaussian"));
+        JsonObject rp = new JsonObject();
+        rankPattern.forEach(rp::addProperty);
+        m.put("rank_pattern", rp);
+        JsonObject ap = new JsonObject();
+        alphaPattern.forEach((k, v) -> ap.add(k, JsonFields.number(v)));
+        m.put("alpha_pattern", ap);
+        m.put("fan_in_fan_out", new JsonPrimitive(false));
+        m.put("use_dora", new JsonPrimitive(false));
+        m.put("layer_replication", JsonNull.INSTANCE);
+        m.put("loftq_config", new JsonObject());
+        m.put("megatron_config", JsonNull.INSTANCE);
+        m.put("megatron_core", new JsonPrimitive("megatron.core"));
+        if (loraBias) {
+            m.put("lora_bias", new JsonPrimitive(true));
+        }
+    }
+
+    /**
+     * Parses adapter_config.json fields of a LoRA adapter (missing fields take PEFT's defaults).
+     *
+     * @param f the fields
+     * @return the config
+     */
+    public static LoraConfig fromJson(JsonFields f) {
+        Builder b = builder();
+        b.common = Common.fromJson(f);
+        b.r = f.integer("r", 8);
+        b.loraAlpha = f.number("lora_alpha", 8);
+        b.loraDropout = f.number("lora_dropout", 0.0);
+        b.useRslora = f.bool("use_rslora", false);
+        JsonElement init = f.raw("init_lora_weights");
+        if (init == null || (init.isJsonPrimitive() && init.getAsJsonPrimitive().isBoolean())) {
+            b.init = init == null || init.getAsBoolean() ? LoraInit.DEFAULT : LoraInit.RANDOM;
+        } else if (init.isJsonPrimitive() && "gaussian".equals(init.getAsString())) {
+            b.init = LoraInit.GAUSSIAN;
+        } else {
+            throw new IllegalArgumentException("init_lora_weights: " + init + " is not supported by LORA here; allowed values: "
+                    + LoraInit.JSON_VALUES + " (PiSSA and the data-driven inits are separate methods in peft-lora)");
+        }
+        for (Map.Entry<String, Double> e : f.numberMap("rank_pattern").entrySet()) {
+            b.rankPattern.put(e.getKey(), (int) Math.round(e.getValue()));
+        }
+        b.alphaPattern.putAll(f.numberMap("alpha_pattern"));
+        b.loraBias = f.bool("lora_bias", false);
+        if (f.bool("use_dora", false)) {
+            throw new IllegalArgumentException("use_dora: DoRA adapters are not supported; allowed value: false");
+        }
+        if (f.bool("fan_in_fan_out", false)) {
+            throw new IllegalArgumentException("fan_in_fan_out: only false is supported (weights are [out, in] here)");
+        }
+        if (f.has("layer_replication")) {
+            throw new IllegalArgumentException("layer_replication: not supported; allowed value: null");
+        }
+        f.accept("peft_type", "auto_mapping", "peft_version", "megatron_config", "megatron_core", "loftq_config",
+                "use_qalora", "qalora_group_size", "trainable_token_indices", "target_parameters", "eva_config",
+                "corda_config", "lora_ga_config", "runtime_config", "alora_invocation_tokens", "arrow_config",
+                "ensure_weight_tying", "velora_config", "monteclora_config", "use_bdlora", "kasa_config");
+        return b.build();
+    }
+
+    /** Builds a {@link LoraConfig}; unset fields take PEFT's defaults. */
+    public static final class Builder {
+        private Common common;
+        private TargetModules targets;
+        private TargetModules exclude;
+        private List<Integer> layersToTransform;
+        private List<String> layersPattern;
+        private List<String> modulesToSave;
+        private BiasMode bias = BiasMode.NONE;
+        private String taskType;
+        private String baseModel;
+        private boolean inferenceMode;
+        private int r = 8;
+        private double loraAlpha = 8;
+        private double loraDropout;
+        private boolean useRslora;
+        private LoraInit init = LoraInit.DEFAULT;
+        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        private final Map<String, Double> alphaPattern = new LinkedHashMap<>();
+        private boolean loraBias;
+
+        private Builder() {}
+
+        Builder common(Common c) {
+            this.common = c;
+            return this;
+        }
+
+        /**
+         * Sets {@code r}.
+         *
+         * @param r the rank, positive
+         * @return this
+         */
+        public Builder r(int r) {
+            this.r = r;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_alpha}.
+         *
+         * @param alpha alpha
+         * @return this
+         */
+        public Builder loraAlpha(double alpha) {
+            this.loraAlpha = alpha;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_dropout}.
+         *
+         * @param p dropout probability in [0, 1)
+         * @return this
+         */
+        public Builder loraDropout(double p) {
+            this.loraDropout = p;
+            return this;
+        }
+
+        /**
+         * Sets {@code use_rslora}.
+         *
+         * @param rs whether scaling is alpha/sqrt(r)
+         * @return this
+         */
+        public Builder useRslora(boolean rs) {
+            this.useRslora = rs;
+            return this;
+        }
+
+        /**
+         * Sets {@code init_lora_weights}.
+         *
+         * @param init the init
+         * @return this
+         */
+        public Builder initLoraWeights(LoraInit init) {
+            this.init = init;
+            return this;
+        }
+
+        /**
+         * Sets {@code target_modules} as names.
+         *
+         * @param names names matched exactly or as whole-segment suffixes
+         * @return this
+         */
+        public Builder targetModules(String... names) {
+            this.targets = TargetModules.names(names);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code target_modules}.
+         *
+         * @param targets the targets
+         * @return this
+         */
+        public Builder targetModules(TargetModules targets) {
+            this.targets = targets;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code target_modules} to a full-path regex (or {@code "all-linear"}).
+         *
+         * @param regex the expression
+         * @return this
+         */
+        public Builder targetModulesRegex(String regex) {
+            return targetModules(TargetModules.regex(regex));
+        }
+
+        /**
+         * Sets {@code exclude_modules}.
+         *
+         * @param exclude the exclusions
+         * @return this
+         */
+        public Builder excludeModules(TargetModules exclude) {
+            this.exclude = exclude;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code layers_to_transform}.
+         *
+         * @param layers layer indices
+         * @return this
+         */
+        public Builder layersToTransform(Integer... layers) {
+            this.layersToTransform = List.of(layers);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code layers_pattern}.
+         *
+         * @param patterns the names of layer containers
+         * @return this
+         */
+        public Builder layersPattern(String... patterns) {
+            this.layersPattern = List.of(patterns);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code modules_to_save}.
+         *
+         * @param modules names of modules to train and save whole
+         * @return this
+         */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = List.of(modules);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code bias}.
+         *
+         * @param bias the mode
+         * @return this
+         */
+        public Builder bias(BiasMode bias) {
+            this.bias = bias;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code task_type}; {@code "SEQ_CLS"} adds PEFT's default {@code modules_to_save}
+         * {@code classifier} and {@code score}.
+         *
+         * @param taskType the task type
+         * @return this
+         */
+        public Builder taskType(String taskType) {
+            this.taskType = taskType;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code base_model_name_or_path}.
+         *
+         * @param name informational base model name
+         * @return this
+         */
+        public Builder baseModelNameOrPath(String name) {
+            this.baseModel = name;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code inference_mode}.
+         *
+         * @param mode whether the adapter is frozen
+         * @return this
+         */
+        public Builder inferenceMode(boolean mode) {
+            this.inferenceMode = mode;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Adds a {@code rank_pattern} entry (first matching key wins, in insertion order).
+         *
+         * @param pattern the key pattern
+         * @param rank the rank
+         * @return this
+         */
+        public Builder rankPattern(String pattern, int rank) {
+            rankPattern.put(pattern, rank);
+            return this;
+        }
+
+        /**
+         * Adds an {@code alpha_pattern} entry.
+         *
+         * @param pattern the key pattern
+         * @param alpha alpha
+         * @return this
+         */
+        public Builder alphaPattern(String pattern, double alpha) {
+            alphaPattern.put(pattern, alpha);
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_bias}.
+         *
+         * @param loraBias whether lora_B has a trainable bias
+         * @return this
+         */
+        public Builder loraBias(boolean loraBias) {
+            this.loraBias = loraBias;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the config
+         */
+        public LoraConfig build() {
+            Common c = common;
+            if (c == null) {
+                List<String> save = modulesToSave;
+                if ("SEQ_CLS".equals(taskType)) {
+                    List<String> s = new java.util.ArrayList<>(save == null ? List.of() : save);
+                    s.add("classifier");
+                    s.add("score");
+                    save = s;
+                }
+                if (targets == null) {
+                    throw new IllegalArgumentException("target_modules: required; give names (e.g. \"query\", \"value\"), a regex, or \"all-linear\"");
+                }
+                c = new Common(taskType, baseModel, null, inferenceMode,
+                        new TargetSpec(targets, exclude, layersToTransform, layersPattern), save, bias);
+            }
+            return new LoraConfig(this, c);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package org.peft4j.lora;
+
+import java.util.List;
+
+/**
+ * LoRA's {@code init_lora_weights}: how {@code lora_A} and {@code lora_B} start. The values and
+ * their JSON spellings follow PEFT ({@code peft/tuners/lora/layer.py}).
+ */
+public enum LoraInit {
+    /**
+     * {@code true}: A ~ kaiming-uniform(a=√5), i.e. U(−1/√in, 1/√in); B = 0. The adapted model
+     * starts equal to the base.
+     */
+    DEFAULT,
+    /** {@code "gaussian"}: A ~ N(0, (1/r)²); B = 0. */
+    GAUSSIAN,
+    /** {@code false}: A and B both random (as nn.Linear initialises); for tests, not a no-op. */
+    RANDOM;
+
+    /** The JSON values accepted for {@code init_lora_weights} by this enum. */
+    public static final List<String> JSON_VALUES = List.of("true", "false", "\"gaussian\"");
+}

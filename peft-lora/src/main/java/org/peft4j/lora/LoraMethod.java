@@ -1,0 +1,70 @@
+package org.peft4j.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.adapter.AdapterSite;
+import org.peft4j.core.adapter.PeftMethod;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.config.PeftConfig;
+
+/**
+ * The {@code LORA} method: creates {@link LoraAdapter}s with the rank, alpha and init of a {@link
+ * LoraConfig} (after {@code rank_pattern} / {@code alpha_pattern}). Random draws use the engine's
+ * random generator, seeded with {@code Engine.getInstance().setRandomSeed}.
+ */
+public final class LoraMethod implements PeftMethod {
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return LoraConfig.PEFT_TYPE;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public PeftConfig parseConfig(JsonFields fields) {
+        return LoraConfig.fromJson(fields);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Adapter createAdapter(PeftConfig config, AdapterSite site) {
+        if (!(config instanceof LoraConfig)) {
+            throw new IllegalArgumentException("LORA needs a LoraConfig, got " + config.getClass().getName());
+        }
+        LoraConfig c = (LoraConfig) config;
+        int r = c.rankFor(site.path());
+        long in = site.base().inFeatures();
+        long out = site.base().outFeatures();
+        NDManager m = site.manager();
+        NDArray a;
+        NDArray b;
+        switch (c.initLoraWeights()) {
+            case GAUSSIAN:
+                // PEFT: nn.init.normal_(lora_A, std=1/r); lora_B = 0
+                a = m.randomNormal(0f, 1f / r, new Shape(r, in), DataType.FLOAT32);
+                b = m.zeros(new Shape(out, r), DataType.FLOAT32);
+                break;
+            case RANDOM:
+                // nn.Linear's own init for both: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+                a = uniform(m, r, in);
+                b = uniform(m, out, r);
+                break;
+            default:
+                // PEFT default: kaiming_uniform_(lora_A, a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); lora_B = 0
+                a = uniform(m, r, in);
+                b = m.zeros(new Shape(out, r), DataType.FLOAT32);
+        }
+        NDArray bias = c.loraBias() ? m.zeros(new Shape(out), DataType.FLOAT32) : null;
+        return new LoraAdapter(a, b, bias, c.scalingFor(site.path()), c.loraDropout());
+    }
+
+    private static NDArray uniform(NDManager m, long rows, long fanIn) {
+        float bound = (float) (1.0 / Math.sqrt(fanIn));
+        return m.randomUniform(-bound, bound, new Shape(rows, fanIn), DataType.FLOAT32);
+    }
+}

@@ -1,0 +1,106 @@
+package org.peft4j.models.layers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The activation functions a Hugging Face {@code config.json} names in {@code hidden_act} (BERT)
+ * or {@code hidden_act} / {@code hidden_activation} (Llama). Each result lives in its input's
+ * manager.
+ */
+public enum HiddenActivation {
+
+    /** {@code "gelu"}: the exact GELU, {@code 0.5·x·(1 + erf(x/√2))} (Hendrycks and Gimpel 2016). */
+    GELU("gelu") {
+        @Override
+        public NDArray apply(NDArray x) {
+            return Activation.gelu(x);
+        }
+    },
+
+    /**
+     * {@code "gelu_new"} (also {@code "gelu_pytorch_tanh"}, {@code "gelu_fast"}): the tanh
+     * approximation {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}.
+     */
+    GELU_TANH("gelu_new", "gelu_pytorch_tanh", "gelu_fast") {
+        @Override
+        public NDArray apply(NDArray x) {
+            double c = Math.sqrt(2.0 / Math.PI);
+            NDArray inner = x.pow(3).mul(0.044715).add(x).mul(c).tanh().add(1);
+            return x.mul(inner).mul(0.5);
+        }
+    },
+
+    /** {@code "relu"}. */
+    RELU("relu") {
+        @Override
+        public NDArray apply(NDArray x) {
+            return Activation.relu(x);
+        }
+    },
+
+    /** {@code "silu"} (also {@code "swish"}): {@code x·sigmoid(x)}. */
+    SILU("silu", "swish") {
+        @Override
+        public NDArray apply(NDArray x) {
+            return x.mul(Activation.sigmoid(x));
+        }
+    };
+
+    private final List<String> names;
+
+    HiddenActivation(String... names) {
+        this.names = List.of(names);
+    }
+
+    /**
+     * Applies the function elementwise.
+     *
+     * @param x any float array
+     * @return a new array of the same shape, in {@code x}'s manager
+     */
+    public abstract NDArray apply(NDArray x);
+
+    /**
+     * Returns the {@code config.json} name written for this function.
+     *
+     * @return the first Hugging Face name
+     */
+    public String hfName() {
+        return names.get(0);
+    }
+
+    /**
+     * Finds the function a {@code config.json} names.
+     *
+     * @param name e.g. {@code "gelu"}, {@code "silu"}
+     * @return the function
+     * @throws IllegalArgumentException naming the allowed values when unknown
+     */
+    public static HiddenActivation fromHfName(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        for (HiddenActivation a : values()) {
+            if (a.names.contains(n)) {
+                return a;
+            }
+        }
+        StringBuilder allowed = new StringBuilder();
+        for (HiddenActivation a : values()) {
+            allowed.append(allowed.length() == 0 ? "" : ", ").append(String.join(", ", a.names));
+        }
+        throw new IllegalArgumentException("unknown activation '" + name + "'; allowed: " + allowed);
+    }
+
+    /**
+     * Returns all accepted names.
+     *
+     * @return the names, for messages
+     */
+    public static String allowedNames() {
+        return Arrays.stream(values()).flatMap(a -> a.names.stream()).reduce((a, b) -> a + ", " + b).orElse("");
+    }
+}

@@ -1,0 +1,365 @@
+package org.peft4j.models.llama;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import org.peft4j.models.config.ConfigJson;
+import org.peft4j.models.config.ModelConfigException;
+import org.peft4j.models.layers.HiddenActivation;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The configuration of a Llama-family decoder, with the field names and defaults of Hugging Face's
+ * {@code LlamaConfig} (transformers 4.x). Immutable; every value is checked in the constructor.
+ *
+ * @param vocabSize {@code vocab_size}
+ * @param hiddenSize {@code hidden_size} H
+ * @param intermediateSize {@code intermediate_size}, width of the SwiGLU layer
+ * @param numHiddenLayers {@code num_hidden_layers}
+ * @param numAttentionHeads {@code num_attention_heads}
+ * @param numKeyValueHeads {@code num_key_value_heads} (grouped-query attention), divides the heads
+ * @param headDim {@code head_dim}, {@code hiddenSize / numAttentionHeads} unless given
+ * @param hiddenAct {@code hidden_act}, {@code silu} for Llama
+ * @param maxPositionEmbeddings {@code max_position_embeddings}
+ * @param initializerRange {@code initializer_range}
+ * @param rmsNormEps {@code rms_norm_eps}
+ * @param ropeTheta {@code rope_theta}
+ * @param ropeScaling {@code rope_scaling}, or null
+ * @param attentionBias {@code attention_bias}: biases on the q/k/v/o projections
+ * @param attentionDropout {@code attention_dropout}, in [0, 1)
+ * @param mlpBias {@code mlp_bias}: biases on gate/up/down
+ * @param tieWordEmbeddings {@code tie_word_embeddings}: {@code lm_head} reuses {@code embed_tokens}
+ * @param bosTokenId {@code bos_token_id}, or -1 when none
+ * @param eosTokenIds {@code eos_token_id} (one or several), possibly empty
+ */
+public record LlamaConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int headDim,
+        HiddenActivation hiddenAct,
+        int maxPositionEmbeddings,
+        double initializerRange,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        boolean attentionBias,
+        double attentionDropout,
+        boolean mlpBias,
+        boolean tieWordEmbeddings,
+        int bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    /** Validates every field; the message names the field and the allowed values. */
+    public LlamaConfig {
+        positive("vocab_size", vocabSize);
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", numHiddenLayers);
+        positive("num_attention_heads", numAttentionHeads);
+        positive("num_key_value_heads", numKeyValueHeads);
+        positive("head_dim", headDim);
+        positive("max_position_embeddings", maxPositionEmbeddings);
+        if (numAttentionHeads % numKeyValueHeads != 0) {
+            throw new ModelConfigException("LlamaConfig: num_attention_heads " + numAttentionHeads
+                    + " must be a multiple of num_key_value_heads " + numKeyValueHeads);
+        }
+        if (headDim % 2 != 0) {
+            throw new ModelConfigException("LlamaConfig: head_dim " + headDim + " must be even (rotary pairs)");
+        }
+        if (hiddenAct == null) {
+            throw new ModelConfigException("LlamaConfig: hidden_act is required; allowed: " + HiddenActivation.allowedNames());
+        }
+        if (!(initializerRange > 0) || Double.isInfinite(initializerRange)) {
+            throw new ModelConfigException("LlamaConfig: initializer_range is " + initializerRange + "; allowed: > 0");
+        }
+        if (!(rmsNormEps > 0) || Double.isInfinite(rmsNormEps)) {
+            throw new ModelConfigException("LlamaConfig: rms_norm_eps is " + rmsNormEps + "; allowed: > 0");
+        }
+        if (!(ropeTheta > 1) || Double.isInfinite(ropeTheta)) {
+            throw new ModelConfigException("LlamaConfig: rope_theta is " + ropeTheta + "; allowed: > 1");
+        }
+        if (!(attentionDropout >= 0 && attentionDropout < 1)) {
+            throw new ModelConfigException("LlamaConfig: attention_dropout is " + attentionDropout + "; allowed: 0 <= p < 1");
+        }
+        if (bosTokenId < -1 || bosTokenId >= vocabSize) {
+            throw new ModelConfigException("LlamaConfig: bos_token_id is " + bosTokenId + "; allowed: 0.." + (vocabSize - 1));
+        }
+        eosTokenIds = List.copyOf(eosTokenIds);
+        for (int eos : eosTokenIds) {
+            if (eos < 0 || eos >= vocabSize) {
+                throw new ModelConfigException("LlamaConfig: eos_token_id " + eos + " out of range; allowed: 0.." + (vocabSize - 1));
+            }
+        }
+    }
+
+    /**
+     * Returns how many query heads share one key/value head.
+     *
+     * @return {@code numAttentionHeads / numKeyValueHeads}
+     */
+    public int queriesPerKeyValue() {
+        return numAttentionHeads / numKeyValueHeads;
+    }
+
+    /**
+     * Reads a {@code config.json} file. Unknown fields are ignored.
+     *
+     * @param file the file
+     * @return the config
+     * @throws ModelConfigException naming the file and the bad field
+     */
+    public static LlamaConfig fromFile(Path file) {
+        return fromJson(ConfigJson.read(file));
+    }
+
+    /**
+     * Parses {@code config.json} text. Unknown fields are ignored.
+     *
+     * @param json the JSON text
+     * @return the config
+     */
+    public static LlamaConfig fromJson(String json) {
+        return fromJson(ConfigJson.parse(json, "config.json"));
+    }
+
+    /**
+     * Builds the config from a parsed {@code config.json}; absent or null fields take HF's {@code
+     * LlamaConfig} defaults.
+     *
+     * @param json the parsed object
+     * @return the config
+     * @throws ModelConfigException naming the source and the bad field
+     */
+    public static LlamaConfig fromJson(ConfigJson json) {
+        String modelType = json.getString("model_type", "llama");
+        if (!modelType.equals("llama")) {
+            throw json.outOfRange("model_type", "'" + modelType + "'", "'llama'");
+        }
+        String act = json.getString("hidden_act", "silu");
+        HiddenActivation activation;
+        try {
+            activation = HiddenActivation.fromHfName(act);
+        } catch (IllegalArgumentException e) {
+            throw json.outOfRange("hidden_act", "'" + act + "'", HiddenActivation.allowedNames());
+        }
+        int hidden = json.getInt("hidden_size", 4096);
+        int heads = json.getInt("num_attention_heads", 32);
+        if (heads <= 0) {
+            throw json.outOfRange("num_attention_heads", heads, ">= 1");
+        }
+        RopeScaling scaling = null;
+        ConfigJson rope = json.getObject("rope_scaling");
+        if (rope != null) {
+            String type = rope.getString("rope_type", rope.getString("type", "default"));
+            if (!type.equals("default")) {
+                try {
+                    scaling = new RopeScaling(
+                            type,
+                            rope.getDouble("factor", 1.0),
+                            rope.getDouble("low_freq_factor", 1.0),
+                            rope.getDouble("high_freq_factor", 4.0),
+                            rope.getInt("original_max_position_embeddings", 8192));
+                } catch (IllegalArgumentException e) {
+                    throw new ModelConfigException(json.source() + ": field 'rope_scaling': " + e.getMessage(), e);
+                }
+            }
+        }
+        try {
+            return new LlamaConfig(
+                    json.getInt("vocab_size", 32000),
+                    hidden,
+                    json.getInt("intermediate_size", 11008),
+                    json.getInt("num_hidden_layers", 32),
+                    heads,
+                    json.getInt("num_key_value_heads", heads),
+                    json.getInt("head_dim", hidden / heads),
+                    activation,
+                    json.getInt("max_position_embeddings", 2048),
+                    json.getDouble("initializer_range", 0.02),
+                    json.getDouble("rms_norm_eps", 1e-6),
+                    json.getDouble("rope_theta", 10000.0),
+                    scaling,
+                    json.getBoolean("attention_bias", false),
+                    json.getDouble("attention_dropout", 0.0),
+                    json.getBoolean("mlp_bias", false),
+                    json.getBoolean("tie_word_embeddings", false),
+                    json.getInt("bos_token_id", 1),
+                    json.has("eos_token_id") ? json.getIntList("eos_token_id") : List.of(2));
+        } catch (ModelConfigException e) {
+            throw new ModelConfigException(json.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes the config as Hugging Face's {@code config.json} of a {@code LlamaForCausalLM}.
+     *
+     * @return pretty-printed JSON text
+     */
+    public String toJson() {
+        JsonObject o = new JsonObject();
+        JsonArray arch = new JsonArray();
+        arch.add("LlamaForCausalLM");
+        o.add("architectures", arch);
+        o.addProperty("attention_bias", attentionBias);
+        o.addProperty("attention_dropout", attentionDropout);
+        if (bosTokenId >= 0) {
+            o.addProperty("bos_token_id", bosTokenId);
+        }
+        if (eosTokenIds.size() == 1) {
+            o.addProperty("eos_token_id", eosTokenIds.get(0));
+        } else if (!eosTokenIds.isEmpty()) {
+            JsonArray eos = new JsonArray();
+            eosTokenIds.forEach(eos::add);
+            o.add("eos_token_id", eos);
+        }
+        o.addProperty("head_dim", headDim);
+        o.addProperty("hidden_act", hiddenAct.hfName());
+        o.addProperty("hidden_size", hiddenSize);
+        o.addProperty("initializer_range", initializerRange);
+        o.addProperty("intermediate_size", intermediateSize);
+        o.addProperty("max_position_embeddings", maxPositionEmbeddings);
+        o.addProperty("mlp_bias", mlpBias);
+        o.addProperty("model_type", "llama");
+        o.addProperty("num_attention_heads", numAttentionHeads);
+        o.addProperty("num_hidden_layers", numHiddenLayers);
+        o.addProperty("num_key_value_heads", numKeyValueHeads);
+        o.addProperty("rms_norm_eps", rmsNormEps);
+        if (ropeScaling != null) {
+            JsonObject rope = new JsonObject();
+            rope.addProperty("rope_type", ropeScaling.type());
+            rope.addProperty("factor", ropeScaling.factor());
+            if (ropeScaling.type().equals("llama3")) {
+                rope.addProperty("low_freq_factor", ropeScaling.lowFreqFactor());
+                rope.addProperty("high_freq_factor", ropeScaling.highFreqFactor());
+                rope.addProperty("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
+            o.add("rope_scaling", rope);
+        }
+        o.addProperty("rope_theta", ropeTheta);
+        o.addProperty("tie_word_embeddings", tieWordEmbeddings);
+        o.addProperty("torch_dtype", "float32");
+        o.addProperty("vocab_size", vocabSize);
+        return new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
+    }
+
+    /**
+     * Returns a builder with HF's {@code LlamaConfig} defaults (Llama-2-7B shapes, vocab 32000).
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static void positive(String field, int value) {
+        if (value <= 0) {
+            throw new ModelConfigException("LlamaConfig: " + field + " is " + value + "; allowed: >= 1");
+        }
+    }
+
+    /** Builds a {@link LlamaConfig}; defaults are HF's {@code LlamaConfig} defaults. */
+    public static final class Builder {
+        private int vocabSize = 32000;
+        private int hiddenSize = 4096;
+        private int intermediateSize = 11008;
+        private int numHiddenLayers = 32;
+        private int numAttentionHeads = 32;
+        private Integer numKeyValueHeads;
+        private Integer headDim;
+        private HiddenActivation hiddenAct = HiddenActivation.SILU;
+        private int maxPositionEmbeddings = 2048;
+        private double initializerRange = 0.02;
+        private double rmsNormEps = 1e-6;
+        private double ropeTheta = 10000.0;
+        private RopeScaling ropeScaling;
+        private boolean attentionBias;
+        private double attentionDropout;
+        private boolean mlpBias;
+        private boolean tieWordEmbeddings;
+        private int bosTokenId = 1;
+        private List<Integer> eosTokenIds = List.of(2);
+
+        private Builder() {}
+
+        /** @param v {@code vocab_size} @return this */
+        public Builder vocabSize(int v) { vocabSize = v; return this; }
+
+        /** @param v {@code hidden_size} @return this */
+        public Builder hiddenSize(int v) { hiddenSize = v; return this; }
+
+        /** @param v {@code intermediate_size} @return this */
+        public Builder intermediateSize(int v) { intermediateSize = v; return this; }
+
+        /** @param v {@code num_hidden_layers} @return this */
+        public Builder numHiddenLayers(int v) { numHiddenLayers = v; return this; }
+
+        /** @param v {@code num_attention_heads} @return this */
+        public Builder numAttentionHeads(int v) { numAttentionHeads = v; return this; }
+
+        /** @param v {@code num_key_value_heads} (default: the number of heads) @return this */
+        public Builder numKeyValueHeads(int v) { numKeyValueHeads = v; return this; }
+
+        /** @param v {@code head_dim} (default: hidden / heads) @return this */
+        public Builder headDim(int v) { headDim = v; return this; }
+
+        /** @param v {@code hidden_act} @return this */
+        public Builder hiddenAct(HiddenActivation v) { hiddenAct = v; return this; }
+
+        /** @param v {@code max_position_embeddings} @return this */
+        public Builder maxPositionEmbeddings(int v) { maxPositionEmbeddings = v; return this; }
+
+        /** @param v {@code initializer_range} @return this */
+        public Builder initializerRange(double v) { initializerRange = v; return this; }
+
+        /** @param v {@code rms_norm_eps} @return this */
+        public Builder rmsNormEps(double v) { rmsNormEps = v; return this; }
+
+        /** @param v {@code rope_theta} @return this */
+        public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+
+        /** @param v {@code rope_scaling}, or null @return this */
+        public Builder ropeScaling(RopeScaling v) { ropeScaling = v; return this; }
+
+        /** @param v {@code attention_bias} @return this */
+        public Builder attentionBias(boolean v) { attentionBias = v; return this; }
+
+        /** @param v {@code attention_dropout} @return this */
+        public Builder attentionDropout(double v) { attentionDropout = v; return this; }
+
+        /** @param v {@code mlp_bias} @return this */
+        public Builder mlpBias(boolean v) { mlpBias = v; return this; }
+
+        /** @param v {@code tie_word_embeddings} @return this */
+        public Builder tieWordEmbeddings(boolean v) { tieWordEmbeddings = v; return this; }
+
+        /** @param v {@code bos_token_id}, -1 for none @return this */
+        public Builder bosTokenId(int v) { bosTokenId = v; return this; }
+
+        /** @param v {@code eos_token_id} values @return this */
+        public Builder eosTokenIds(List<Integer> v) { eosTokenIds = v; return this; }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the config
+         */
+        public LlamaConfig build() {
+            if (numAttentionHeads <= 0) {
+                throw new ModelConfigException("LlamaConfig: num_attention_heads is " + numAttentionHeads + "; allowed: >= 1");
+            }
+            return new LlamaConfig(
+                    vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                    numKeyValueHeads != null ? numKeyValueHeads : numAttentionHeads,
+                    headDim != null ? headDim : hiddenSize / numAttentionHeads,
+                    hiddenAct, maxPositionEmbeddings, initializerRange, rmsNormEps, ropeTheta, ropeScaling,
+                    attentionBias, attentionDropout, mlpBias, tieWordEmbeddings, bosTokenId, eosTokenIds);
+        }
+    }
+}
