@@ -10,7 +10,12 @@
  * streaming writer), {@link org.peft4j.merge.soup} (uniform and greedy soups) and {@link
  * org.peft4j.merge.lora} (PEFT's {@code add_weighted_adapter} combinations).
  *
- * <p>Depends on peft-core only (not on peft-lora): the truncated SVD that the {@code svd}
- * combinations need is behind {@link org.peft4j.merge.lora.LowRankFactorizer}.
+ * <p>Depends on peft-core, and on peft-lora only for the truncated SVD of the {@code svd} adapter
+ * combinations ({@link org.peft4j.lora.linalg.Svd}).
+ *
+ * <p>Arrays are float32. Every method returns its result in the manager of its (left) input and
+ * closes its temporaries; inside an {@link ai.djl.ndarray.NDScope} the result is registered with
+ * that scope like any freshly created array. Every random mask comes from a seed ({@link
+ * org.peft4j.merge.sparsify.MaskSource}).
  */
 package org.peft4j.merge;

@@ -6,6 +6,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
+import java.util.function.IntFunction;
+import org.peft4j.lora.linalg.Svd;
+import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.method.Dare;
 import org.peft4j.merge.method.MagnitudePrune;
@@ -28,7 +31,8 @@ import org.peft4j.merge.sparsify.MaskSource;
  *   <li>{@link CombinationType#CAT}: {@code A = concat_rows(w_i s_i A_i)}, {@code B =
  *       concat_cols(B_i)}, so {@code B A = sum_i w_i Delta W_i} exactly, rank {@code sum_i r_i}.
  *   <li>SVD family ({@code svd}, {@code ties_svd}, ...): {@code Delta = f({Delta W_i}, w)}, then a
- *       truncated SVD of rank {@code svdRank} (default {@code max r_i}): {@code B = U_r diag(S_r)},
+ *       truncated SVD ({@link Svd}) of rank {@code svdRank} (default {@code max r_i}): {@code B =
+ *       U_r diag(S_r)},
  *       {@code A = Vh_r}; optionally both clamped to the {@code svdClamp} quantile of their entries.
  *       This follows PEFT 0.21.0 ({@code sum_i w_i Delta W_i}); PEFT's main branch multiplies by
  *       {@code s_i} a second time (methods-spec.md Choices #13), which is not reproduced.
@@ -51,7 +55,7 @@ public final class AdapterCombination {
     private final long seed;
     private final int svdRank;
     private final double svdClamp;
-    private final LowRankFactorizer factorizer;
+    private final IntFunction<Svd> svd;
 
     private AdapterCombination(Builder b) {
         this.type = b.type;
@@ -61,7 +65,7 @@ public final class AdapterCombination {
         this.seed = b.seed;
         this.svdRank = b.svdRank;
         this.svdClamp = b.svdClamp;
-        this.factorizer = b.factorizer;
+        this.svd = b.svd;
     }
 
     /**
@@ -182,9 +186,9 @@ public final class AdapterCombination {
                     "svdRank " + rank + " exceeds min(out, in) = " + Math.min(ws.get(0), ws.get(1)));
         }
         NDArray delta = combiner(effective).combineOverwriting(layerName, NDArrays.stack(deltas, 0));
-        try (TruncatedSvd svd = factorizer.factorize(delta, rank)) {
-            NDArray b = svd.u().mul(svd.s().reshape(1, rank));
-            NDArray a = svd.vh().duplicate();
+        try (SvdResult top = svd.apply(rank).decompose(delta, scratch)) {
+            NDArray b = top.u().mul(top.s().reshape(1, rank));
+            NDArray a = top.vt().duplicate();
             b.attach(scratch);
             a.attach(scratch);
             if (svdClamp > 0) {
@@ -257,7 +261,7 @@ public final class AdapterCombination {
         private long seed;
         private int svdRank;
         private double svdClamp;
-        private LowRankFactorizer factorizer = RandomizedSvd.defaults();
+        private IntFunction<Svd> svd = Svd::truncated;
 
         private Builder(CombinationType type) {
             if (type == null) {
@@ -322,12 +326,13 @@ public final class AdapterCombination {
         }
 
         /**
-         * @param value the truncated SVD used by the SVD types (default {@link
-         *     RandomizedSvd#defaults()})
+         * @param value the SVD algorithm for a given rank (default {@link Svd#truncated}, the exact
+         *     top-k SVD by LAPACK {@code sgesvdx}, as PEFT's {@code torch.linalg.svd} is exact; {@code k
+         *     -> Svd.randomized(k, 10, 4, seed)} runs its matmuls on the GPU)
          * @return this builder
          */
-        public Builder factorizer(LowRankFactorizer value) {
-            this.factorizer = value;
+        public Builder svd(IntFunction<Svd> value) {
+            this.svd = value;
             return this;
         }
 
@@ -357,8 +362,8 @@ public final class AdapterCombination {
             if (!(svdClamp == 0.0 || (svdClamp > 0.0 && svdClamp < 1.0))) {
                 throw new IllegalArgumentException("svdClamp must be in (0, 1) (or unset), got " + svdClamp);
             }
-            if (factorizer == null) {
-                throw new IllegalArgumentException("factorizer must not be null");
+            if (svd == null) {
+                throw new IllegalArgumentException("svd must not be null");
             }
             return new AdapterCombination(this);
         }

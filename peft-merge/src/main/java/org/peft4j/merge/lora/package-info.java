@@ -4,9 +4,8 @@
  * [r, in]}, {@code B [out, r]}, scaling {@code s}), combined by {@link
  * org.peft4j.merge.lora.AdapterCombination} into new factors with scaling 1 ({@code alpha = r}).
  *
- * <p>The {@code svd} family needs a truncated SVD; it sits behind {@link
- * org.peft4j.merge.lora.LowRankFactorizer}, with {@link org.peft4j.merge.lora.RandomizedSvd} (a
- * randomized range finder on DJL matmul plus a small Jacobi eigen-decomposition, {@link
- * org.peft4j.merge.lora.SymmetricEigen}) as the built-in implementation.
+ * <p>This is the one place peft-merge depends on peft-lora: the {@code svd} family needs a
+ * truncated SVD, taken from {@link org.peft4j.lora.linalg.Svd} (exact LAPACK {@code sgesvdx} by
+ * default, or its randomized variant).
  */
 package org.peft4j.merge.lora;

@@ -12,6 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.peft4j.lora.linalg.Svd;
+import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.merge.SeededTensors;
 
 // References are computed here in plain Java double arithmetic from the definitions in
@@ -91,9 +93,52 @@ class AdapterCombinationTest {
         LoraFactors merged =
                 AdapterCombination.builder(CombinationType.SVD).weights(w).svdRank(9).build().combine("l", adapters);
         assertEquals(9, merged.rank());
-        // the combined Delta W has rank 9, so a rank-9 SVD is exact up to float32 rounding of the
-        // factors (work in float64): 1e-5 absolute on entries of order 1
+        // the combined Delta W has rank 9, so the exact rank-9 SVD (LAPACK sgesvdx, float32)
+        // reproduces it up to float32 round-off: 1e-5 absolute on entries of order 1
         assertTrue(maxAbsDiff(reference(adapters, w), merged.deltaWeight()) < 1e-5);
+    }
+
+    @Test
+    void randomizedSvdAtTheSumOfRanksAlsoReproducesTheWeightedSum() {
+        List<LoraFactors> adapters = three();
+        double[] w = {0.7, -1.2, 0.4};
+        LoraFactors merged =
+                AdapterCombination.builder(CombinationType.SVD)
+                        .weights(w)
+                        .svdRank(9)
+                        .svd(k -> Svd.randomized(k, 10, 4, 7L))
+                        .build()
+                        .combine("l", adapters);
+        // rank 9 <= sketch width, so the range finder captures Delta exactly; float32 work: 1e-5
+        assertTrue(maxAbsDiff(reference(adapters, w), merged.deltaWeight()) < 1e-5);
+    }
+
+    @Test
+    void svdBelowTheSumOfRanksIsTheBestApproximationOfThatRank() {
+        List<LoraFactors> adapters = three();
+        double[] w = {0.7, -1.2, 0.4};
+        LoraFactors merged =
+                AdapterCombination.builder(CombinationType.SVD).weights(w).svdRank(4).build().combine("l", adapters);
+        NDArray target = manager.create(toFloats(reference(adapters, w)), new Shape(OUT, IN));
+        // Eckart-Young: the error of the best rank-4 approximation is the norm of the discarded
+        // singular values, here taken from the full SVD of the target
+        try (SvdResult full = Svd.full().decompose(target, manager)) {
+            float[] s = full.s().toFloatArray();
+            double discarded = 0;
+            for (int i = 4; i < s.length; i++) {
+                discarded += (double) s[i] * s[i];
+            }
+            double err = Math.sqrt(target.sub(merged.deltaWeight()).square().sum().getFloat());
+            assertEquals(Math.sqrt(discarded), err, 1e-4);
+        }
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
     }
 
     @Test
