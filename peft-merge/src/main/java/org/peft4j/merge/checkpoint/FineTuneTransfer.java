@@ -30,8 +30,8 @@ public final class FineTuneTransfer implements CheckpointView {
                 throw new ShapeMismatchException(name, "the task vector", tau.shape(), "the target", t.shape());
             }
             if (!t.isFloating()) {
-                throw new IllegalArgumentException(
-                        "tensor '" + name + "' of the target is " + t.dataType() + "; a task vector applies to floating tensors only");
+                throw new IllegalArgumentException("tensor '" + name + "' of the target is " + t.dataType()
+                        + "; a task vector applies to floating tensors only");
             }
         }
     }

@@ -183,7 +183,7 @@ public final class SafetensorsCheckpoint implements CheckpointView {
         TensorDType stored = info.dtype();
         Shape shape = new Shape(info.shape());
         boolean widenInJava = stored == TensorDType.BF16 || stored == TensorDType.I16;
-        DataType readType = widenInJava ? (stored == TensorDType.BF16 ? DataType.FLOAT32 : DataType.INT32) : stored.djlType();
+        DataType readType = widenInJava ? loadedType(stored) : stored.djlType();
         long loadedBytes = shape.size() * readType.getNumOfBytes();
         if (loadedBytes > Integer.MAX_VALUE) {
             throw new PeftException(

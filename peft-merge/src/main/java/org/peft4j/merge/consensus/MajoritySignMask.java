@@ -45,7 +45,7 @@ public final class MajoritySignMask {
                             ? stacked.sum(new int[] {0})
                             : stacked.sign().sum(new int[] {0});
             // where(M >= 0, +1, -1) written as 2 * [M >= 0] - 1
-            majority = votes.gte(0f).toType(DataType.FLOAT32, false).mul(2f).sub(1f);
+            majority = votes.gte(0f).toType(DataType.FLOAT32, false).muli(2f).subi(1f);
             NDScope.unregister(majority);
         }
         NDScope.register(majority);

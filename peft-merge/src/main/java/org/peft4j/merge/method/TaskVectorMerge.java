@@ -44,7 +44,8 @@ public record TaskVectorMerge(TaskVectorCombiner combiner, double lambda) implem
     public void requireInputCount(int inputCount) {
         if (inputCount != combiner.weights().size()) {
             throw new IllegalArgumentException(
-                    "weights has " + combiner.weights().size() + " values but " + inputCount + " input models were given");
+                    "weights has " + combiner.weights().size() + " values but " + inputCount
+                            + " input models were given");
         }
     }
 

@@ -2,6 +2,7 @@ package org.peft4j.merge.method;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import org.peft4j.merge.consensus.MajoritySignMask;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.Density;
@@ -69,24 +70,36 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
             NDArray sparse, Weights weights, SignElection election, TiesVariant variant) {
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray w = weights.broadcastTo(sparse);
-            NDArray divisor;
-            if (variant == TiesVariant.PEFT) {
-                // sign elected on the unweighted tensors; mean over the agreeing count (at least 1)
-                NDArray mask = MajoritySignMask.of(sparse, election);
-                divisor = mask.sum(new int[] {0}).maximum(1f);
-                sparse.muli(mask).muli(w);
-                mask.close();
-            } else {
-                // sign elected on w_i P_i; divided by the sum of agreeing weights (0 -> 1)
-                sparse.muli(w);
-                NDArray mask = MajoritySignMask.of(sparse, election);
-                divisor = mask.mul(w).sum(new int[] {0});
-                divisor.addi(divisor.eq(0f).toType(divisor.getDataType(), false));
-                sparse.muli(mask);
-                mask.close();
+            if (variant == TiesVariant.MERGEKIT) {
+                sparse.muli(weights.broadcastTo(sparse)); // mergekit elects the sign of w_i P_i
             }
-            result = sparse.sum(new int[] {0}).divi(divisor);
+            NDArray majority = MajoritySignMask.majority(sparse, election);
+            NDArray sum = majority.zerosLike();
+            NDArray divisor = majority.zerosLike();
+            // one task at a time keeps the temporaries to one tensor's worth
+            for (int i = 0; i < weights.size(); i++) {
+                try (NDArray row = sparse.get(i);
+                        NDArray product = row.mul(majority);
+                        NDArray agrees = product.gt(0f); // sign(row) == majority; a zero never agrees
+                        NDArray agreeing = agrees.toType(DataType.FLOAT32, false)) {
+                    row.muli(agreeing);
+                    if (variant == TiesVariant.PEFT) {
+                        // PEFT: disjoint mean of w_i P_i over the agreeing count
+                        row.muli(weights.get(i));
+                        divisor.addi(agreeing);
+                    } else {
+                        // mergekit: divided by the sum of the agreeing weights
+                        divisor.addi(agreeing.muli(weights.get(i)));
+                    }
+                    sum.addi(row);
+                }
+            }
+            if (variant == TiesVariant.PEFT) {
+                divisor = divisor.maximum(1f); // clamp(count, min=1)
+            } else {
+                divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false)); // divisor == 0 -> 1
+            }
+            result = sum.divi(divisor);
             NDScope.unregister(result);
         }
         NDScope.register(result);

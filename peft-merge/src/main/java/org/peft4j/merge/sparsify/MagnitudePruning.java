@@ -1,9 +1,10 @@
 package org.peft4j.merge.sparsify;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * Magnitude pruning (TIES "trim"): keep the {@code k = floor(density * numel)} entries of largest
@@ -14,9 +15,18 @@ import ai.djl.ndarray.types.DataType;
  *
  * <p>The mask is {@code |t| >= (k-th largest |t|)} when exactly {@code k} entries pass that test
  * (then it is the same set {@code topk} selects); only when magnitudes tie at the threshold are the
- * {@code topk} indices scattered into the mask.
+ * {@code topk} indices scattered into the mask. For long tensors the k-th largest magnitude is
+ * found without a top-k over all entries: a seeded sample brackets it, and a top-k runs over the
+ * few entries inside the bracket (exact; the sample only decides the speed). Task tensors are
+ * processed one at a time, so the extra memory is about two tensors' worth.
  */
 public final class MagnitudePruning {
+
+    /** Rows up to this length take the k-th largest magnitude straight from {@code topk}. */
+    private static final long EXACT_BELOW = 1L << 17;
+
+    /** Sample size of the banded search for longer rows. */
+    private static final int SAMPLE = 1 << 16;
 
     private MagnitudePruning() {}
 
@@ -81,18 +91,69 @@ public final class MagnitudePruning {
             rows.muli(0f);
             return;
         }
-        NDArray abs = rows.abs();
-        NDList top = abs.topK(Math.toIntExact(k), 1, true, false);
-        NDArray threshold = top.get(0).min(new int[] {1}, true); // [T, 1]
-        NDArray mask = abs.gte(threshold);
-        long kept = mask.sum().toType(DataType.INT64, false).getLong();
-        if (kept != k * rows.getShape().get(0)) {
-            // ties at the threshold: take exactly topk's indices
-            NDArray indices = top.get(1);
-            mask = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 1);
-        } else {
-            mask = mask.toType(DataType.FLOAT32, false);
+        for (long r = 0; r < rows.getShape().get(0); r++) {
+            try (NDScope scope = new NDScope()) {
+                pruneRowInPlace(rows.get(r), k);
+            }
         }
-        rows.muli(mask);
+    }
+
+    private static void pruneRowInPlace(NDArray row, long k) {
+        NDArray abs = row.abs();
+        if (row.getShape().get(0) <= EXACT_BELOW || !keepAboveBandedThreshold(row, abs, k)) {
+            float threshold = abs.topK(Math.toIntExact(k), 0, true, false).get(0).min().getFloat();
+            NDArray keep = abs.gte(threshold);
+            if (count(keep) != k) {
+                // magnitudes tie at the threshold: keep exactly the entries topk returns
+                NDArray indices = abs.topK(Math.toIntExact(k), 0, true, false).get(1);
+                keep = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 0);
+            }
+            row.muli(keep);
+        }
+    }
+
+    private static long count(NDArray bool) {
+        try (NDArray sum = bool.sum()) {
+            return sum.toType(DataType.INT64, false).getLong();
+        }
+    }
+
+    /**
+     * Keeps the entries with {@code |x| >=} the k-th largest magnitude without a top-k over the whole
+     * row: a seeded sample brackets that magnitude in {@code [lo, hi]} (sample quantiles 4 binomial
+     * standard deviations either side of the target rank), counts confirm the bracket, and a top-k
+     * over the few entries inside it gives the exact threshold.
+     *
+     * @return false (row untouched) when the bracket misses or magnitudes tie at the threshold
+     */
+    private static boolean keepAboveBandedThreshold(NDArray row, NDArray abs, long k) {
+        long n = abs.getShape().get(0);
+        long[] positions = new long[SAMPLE];
+        SplittableRandom random = new SplittableRandom(n);
+        for (int i = 0; i < SAMPLE; i++) {
+            positions[i] = random.nextLong(n);
+        }
+        float[] sample = abs.take(abs.getManager().create(positions)).toFloatArray();
+        Arrays.sort(sample); // ascending
+        double p = (double) k / n;
+        int margin = (int) Math.ceil(4 * Math.sqrt(SAMPLE * p * (1 - p))) + 1;
+        int rank = (int) Math.round((1 - p) * SAMPLE); // ascending position of the target
+        float lo = sample[Math.max(rank - margin, 0)];
+        float hi = sample[Math.min(rank + margin, SAMPLE - 1)];
+        NDArray atLeastLo = abs.gte(lo);
+        NDArray aboveHi = abs.gt(hi);
+        long above = count(aboveHi);
+        if (above >= k || count(atLeastLo) < k) {
+            return false;
+        }
+        // aboveHi is a subset of atLeastLo, so xor leaves lo <= |x| <= hi
+        NDArray band = abs.take(atLeastLo.logicalXor(aboveHi).nonzero().flatten());
+        long inBand = k - above;
+        float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
+        if (count(band.gte(threshold)) != inBand) {
+            return false;
+        }
+        row.muli(abs.gte(threshold));
+        return true;
     }
 }

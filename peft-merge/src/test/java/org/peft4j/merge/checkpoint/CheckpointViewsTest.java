@@ -46,7 +46,8 @@ class CheckpointViewsTest {
     @Test
     void taskVectorIsFineTunedMinusBaseAndLeavesOutNewKeys() {
         InMemoryCheckpoint base = ckpt("w", new float[] {1, 2}, "b", new float[] {0});
-        InMemoryCheckpoint ft = ckpt("w", new float[] {4, 0}, "b", new float[] {1}, "classifier.weight", new float[] {9});
+        InMemoryCheckpoint ft =
+                ckpt("w", new float[] {4, 0}, "b", new float[] {1}, "classifier.weight", new float[] {9});
         TaskVector tau = TaskVector.between(ft, base);
         assertEquals(List.of("w", "b"), tau.names());
         assertEquals(List.of("classifier.weight"), tau.excludedKeys());
@@ -88,7 +89,9 @@ class CheckpointViewsTest {
     void fineTuneTransferRefusesATargetWithoutTheKey() {
         TaskVector tau = TaskVector.between(ckpt("w", new float[] {4, 0}), ckpt("w", new float[] {1, 2}));
         MissingTensorException e =
-                assertThrows(MissingTensorException.class, () -> FineTuneTransfer.apply(tau, ckpt("v", new float[] {1, 2}), 1.0));
+                assertThrows(
+                        MissingTensorException.class,
+                        () -> FineTuneTransfer.apply(tau, ckpt("v", new float[] {1, 2}), 1.0));
         assertTrue(e.getMessage().contains("'w'"), e.getMessage());
     }
 

@@ -155,6 +155,34 @@ class StreamingMergerTest {
     }
 
     @Test
+    void bf16InputsAreMergedAfterExactWidening() throws IOException {
+        // multiples of 1/8 below 16 are exact in bf16, so the widened inputs equal these float32 arrays
+        float[] base = {1f, -2f, 0.5f, 3f};
+        float[] a = {1.5f, -2f, 0.25f, 4f};
+        float[] b = {0.5f, -1f, 0.5f, 2f};
+        List<CheckpointView> views = new ArrayList<>();
+        try {
+            for (float[] values : List.of(base, a, b)) {
+                Path p = dir.resolve("bf16-" + views.size() + ".safetensors");
+                try (SafetensorsWriter w = SafetensorsWriter.builder().add("layer.0.w", TensorDType.BF16, 4).open(p)) {
+                    w.write("layer.0.w", manager.create(values));
+                    w.commit();
+                }
+                views.add(SafetensorsCheckpoint.open(p));
+            }
+            MergeMethod ties = TaskVectorMerge.of(Ties.of(1.0, 1, 1));
+            NDArray streamed = MergedCheckpoint.of(views.get(0), views.subList(1, 3), ties).load("layer.0.w", manager);
+            NDArray inMemory =
+                    ties.merge("layer.0.w", manager.create(base), manager.create(new float[][] {a, b}));
+            assertArrayEquals(inMemory.toFloatArray(), streamed.toFloatArray(), 0f);
+        } finally {
+            for (CheckpointView v : views) {
+                v.close();
+            }
+        }
+    }
+
+    @Test
     void huggingFaceFolderOpensThroughItsModelFile() throws IOException {
         Path folder = Files.createDirectory(dir.resolve("model"));
         SafetensorsWriter.save(folder.resolve("model.safetensors"), checkpoint(4), Map.of("format", "pt"));
