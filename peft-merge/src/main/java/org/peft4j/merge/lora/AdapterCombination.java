@@ -1,0 +1,371 @@
+package org.peft4j.merge.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.function.IntFunction;
+import org.peft4j.lora.linalg.Svd;
+import org.peft4j.lora.linalg.SvdResult;
+import org.peft4j.merge.consensus.SignElection;
+import org.peft4j.merge.method.Dare;
+import org.peft4j.merge.method.MagnitudePrune;
+import org.peft4j.merge.method.TaskArithmetic;
+import org.peft4j.merge.method.TaskVectorCombiner;
+import org.peft4j.merge.method.Ties;
+import org.peft4j.merge.method.TiesVariant;
+import org.peft4j.merge.method.Weights;
+import org.peft4j.merge.sparsify.DareRescale;
+import org.peft4j.merge.sparsify.Density;
+import org.peft4j.merge.sparsify.MaskSource;
+
+/**
+ * Combines several LoRA adapters of one layer into one, as PEFT's {@code
+ * LoraModel.add_weighted_adapter} does (peft-semantics.md 7.1). The result has scaling 1 (PEFT
+ * sets {@code lora_alpha = r} of the new adapter), so {@code Delta W = B A}. With {@code Delta W_i =
+ * s_i B_i A_i}:
+ *
+ * <ul>
+ *   <li>{@link CombinationType#CAT}: {@code A = concat_rows(w_i s_i A_i)}, {@code B =
+ *       concat_cols(B_i)}, so {@code B A = sum_i w_i Delta W_i} exactly, rank {@code sum_i r_i}.
+ *   <li>SVD family ({@code svd}, {@code ties_svd}, ...): {@code Delta = f({Delta W_i}, w)}, then a
+ *       truncated SVD ({@link Svd}) of rank {@code svdRank} (default {@code max r_i}): {@code B =
+ *       U_r diag(S_r)},
+ *       {@code A = Vh_r}; optionally both clamped to the {@code svdClamp} quantile of their entries.
+ *       This follows PEFT 0.21.0 ({@code sum_i w_i Delta W_i}); PEFT's main branch multiplies by
+ *       {@code s_i} a second time (methods-spec.md Choices #13), which is not reproduced.
+ *   <li>Factor family ({@code linear}, {@code ties}, {@code dare_linear}, {@code dare_ties}, {@code
+ *       magnitude_prune}): {@code A = f({A_i}, wA)}, {@code B = f({B_i}, wB)} with {@code wA_i =
+ *       sign(w_i s_i) sqrt|w_i s_i|}, {@code wB_i = sqrt|w_i s_i|}; ranks must be equal. Caveat:
+ *       for more than one adapter {@code B A} contains cross terms {@code B_i A_j} and is
+ *       <em>not</em> {@code sum_i w_i Delta W_i} (PEFT issue #3004); it is exact for one adapter.
+ * </ul>
+ *
+ * With a single adapter every type is treated as {@code linear}, as PEFT does; the result is then
+ * exactly {@code w Delta W}.
+ */
+public final class AdapterCombination {
+
+    private final CombinationType type;
+    private final Weights weights;
+    private final double density;
+    private final SignElection majoritySign;
+    private final long seed;
+    private final int svdRank;
+    private final double svdClamp;
+    private final IntFunction<Svd> svd;
+
+    private AdapterCombination(Builder b) {
+        this.type = b.type;
+        this.weights = b.weights;
+        this.density = b.density;
+        this.majoritySign = b.majoritySign;
+        this.seed = b.seed;
+        this.svdRank = b.svdRank;
+        this.svdClamp = b.svdClamp;
+        this.svd = b.svd;
+    }
+
+    /**
+     * Starts a configuration.
+     *
+     * @param type PEFT's {@code combination_type}
+     * @return a builder
+     */
+    public static Builder builder(CombinationType type) {
+        return new Builder(type);
+    }
+
+    /**
+     * @return the combination type
+     */
+    public CombinationType type() {
+        return type;
+    }
+
+    /**
+     * Combines the adapters of one layer.
+     *
+     * @param layerName the layer's path (seeds DARE masks)
+     * @param adapters one entry per weight; all adapt a weight of the same {@code [out, in]}
+     * @return the new factors, scaling 1, in the first adapter's manager
+     */
+    public LoraFactors combine(String layerName, List<LoraFactors> adapters) {
+        if (adapters == null || adapters.isEmpty()) {
+            throw new IllegalArgumentException("adapters must hold at least one adapter");
+        }
+        if (adapters.size() != weights.size()) {
+            throw new IllegalArgumentException(
+                    "weights has " + weights.size() + " values but " + adapters.size() + " adapters were given");
+        }
+        Shape weightShape = adapters.get(0).weightShape();
+        for (int i = 1; i < adapters.size(); i++) {
+            if (!adapters.get(i).weightShape().equals(weightShape)) {
+                throw new IllegalArgumentException(
+                        "adapter " + i + " adapts a " + adapters.get(i).weightShape()
+                                + " weight but adapter 0 a " + weightShape + " weight");
+            }
+        }
+        CombinationType effective = adapters.size() == 1 ? CombinationType.LINEAR : type;
+        NDManager owner = adapters.get(0).a().getManager();
+        try (NDManager scratch = owner.newSubManager()) {
+            NDArray[] ab;
+            switch (effective.family()) {
+                case CAT:
+                    ab = concatenate(adapters, scratch);
+                    break;
+                case FACTORS:
+                    ab = mergeFactors(effective, layerName, adapters, scratch);
+                    break;
+                case SVD:
+                    ab = mergeAndFactorise(effective, layerName, adapters, scratch);
+                    break;
+                default:
+                    throw new IllegalStateException("unknown family " + effective.family());
+            }
+            ab[0].attach(owner);
+            ab[1].attach(owner);
+            return new LoraFactors(ab[0], ab[1], 1.0);
+        }
+    }
+
+    private NDArray[] concatenate(List<LoraFactors> adapters, NDManager scratch) {
+        NDList as = new NDList();
+        NDList bs = new NDList();
+        for (int i = 0; i < adapters.size(); i++) {
+            LoraFactors f = adapters.get(i);
+            NDArray a = copyInto(f.a(), scratch);
+            as.add(a.muli(weights.get(i) * f.scaling()));
+            bs.add(copyInto(f.b(), scratch));
+        }
+        return new NDArray[] {NDArrays.concat(as, 0), NDArrays.concat(bs, 1)};
+    }
+
+    private NDArray[] mergeFactors(
+            CombinationType effective, String layerName, List<LoraFactors> adapters, NDManager scratch) {
+        int r = adapters.get(0).rank();
+        for (LoraFactors f : adapters) {
+            if (f.rank() != r) {
+                throw new IllegalArgumentException(
+                        "All adapters must have the same r value when using combination_type linear, ties,"
+                                + " dare_ties or dare_linear.");
+            }
+        }
+        double[] wa = new double[adapters.size()];
+        double[] wb = new double[adapters.size()];
+        NDList as = new NDList();
+        NDList bs = new NDList();
+        for (int i = 0; i < adapters.size(); i++) {
+            double ws = weights.get(i) * adapters.get(i).scaling();
+            wa[i] = Math.signum(ws) * Math.sqrt(Math.abs(ws));
+            wb[i] = Math.sqrt(Math.abs(ws));
+            as.add(copyInto(adapters.get(i).a(), scratch));
+            bs.add(copyInto(adapters.get(i).b(), scratch));
+        }
+        TaskVectorCombiner f = combiner(effective);
+        NDArray a = f.withWeights(Weights.of(wa)).combineOverwriting(layerName + ".lora_A", NDArrays.stack(as, 0));
+        NDArray b = f.withWeights(Weights.of(wb)).combineOverwriting(layerName + ".lora_B", NDArrays.stack(bs, 0));
+        return new NDArray[] {a, b};
+    }
+
+    private NDArray[] mergeAndFactorise(
+            CombinationType effective, String layerName, List<LoraFactors> adapters, NDManager scratch) {
+        int maxRank = 0;
+        NDList deltas = new NDList();
+        for (LoraFactors f : adapters) {
+            maxRank = Math.max(maxRank, f.rank());
+            NDArray b = copyInto(f.b(), scratch);
+            deltas.add(b.matMul(copyInto(f.a(), scratch)).muli(f.scaling()));
+        }
+        int rank = svdRank > 0 ? svdRank : maxRank;
+        Shape ws = adapters.get(0).weightShape();
+        if (rank > Math.min(ws.get(0), ws.get(1))) {
+            throw new IllegalArgumentException(
+                    "svdRank " + rank + " exceeds min(out, in) = " + Math.min(ws.get(0), ws.get(1)));
+        }
+        NDArray delta = combiner(effective).combineOverwriting(layerName, NDArrays.stack(deltas, 0));
+        try (SvdResult top = svd.apply(rank).decompose(delta, scratch)) {
+            NDArray b = top.u().mul(top.s().reshape(1, rank));
+            NDArray a = top.vt().duplicate();
+            b.attach(scratch);
+            a.attach(scratch);
+            if (svdClamp > 0) {
+                double hi = quantile(b.flatten().concat(a.flatten()), svdClamp);
+                b = b.clip(-hi, hi);
+                a = a.clip(-hi, hi);
+            }
+            return new NDArray[] {a, b};
+        }
+    }
+
+    // torch.quantile with linear interpolation between the two nearest order statistics
+    private static double quantile(NDArray values, double q) {
+        NDArray sorted = values.sort();
+        long n = sorted.size();
+        double pos = q * (n - 1);
+        long lo = (long) Math.floor(pos);
+        long hi = Math.min(lo + 1, n - 1);
+        double vLo = sorted.getFloat(lo);
+        double vHi = sorted.getFloat(hi);
+        return vLo + (vHi - vLo) * (pos - lo);
+    }
+
+    private TaskVectorCombiner combiner(CombinationType effective) {
+        switch (effective) {
+            case LINEAR:
+            case SVD:
+                return new TaskArithmetic(weights, false);
+            case TIES:
+            case TIES_SVD:
+                return new Ties(weights, density, majoritySign, TiesVariant.PEFT);
+            case DARE_LINEAR:
+            case DARE_LINEAR_SVD:
+                return new Dare(
+                        weights, density, DareRescale.INVERSE_DENSITY, MaskSource.seeded(seed), null, TiesVariant.PEFT);
+            case DARE_TIES:
+            case DARE_TIES_SVD:
+                return new Dare(
+                        weights,
+                        density,
+                        DareRescale.INVERSE_DENSITY,
+                        MaskSource.seeded(seed),
+                        majoritySign,
+                        TiesVariant.PEFT);
+            case MAGNITUDE_PRUNE:
+            case MAGNITUDE_PRUNE_SVD:
+                return new MagnitudePrune(weights, density);
+            default:
+                throw new IllegalStateException("no task combiner for " + effective);
+        }
+    }
+
+    private static NDArray copyInto(NDArray source, NDManager scratch) {
+        NDArray copy = source.duplicate();
+        copy.attach(scratch);
+        return copy;
+    }
+
+    private static boolean needsDensity(CombinationType type) {
+        return type != CombinationType.CAT && type != CombinationType.LINEAR && type != CombinationType.SVD;
+    }
+
+    /** Builds an {@link AdapterCombination}; {@link #weights} is required. */
+    public static final class Builder {
+
+        private final CombinationType type;
+        private Weights weights;
+        private double density = Double.NaN;
+        private SignElection majoritySign = SignElection.TOTAL;
+        private long seed;
+        private int svdRank;
+        private double svdClamp;
+        private IntFunction<Svd> svd = Svd::truncated;
+
+        private Builder(CombinationType type) {
+            if (type == null) {
+                throw new IllegalArgumentException("combination type must not be null");
+            }
+            this.type = type;
+        }
+
+        /**
+         * @param values one weight per adapter (PEFT {@code weights})
+         * @return this builder
+         */
+        public Builder weights(double... values) {
+            this.weights = Weights.of(values);
+            return this;
+        }
+
+        /**
+         * @param value fraction kept by ties / dare / magnitude_prune types, in (0, 1]
+         * @return this builder
+         */
+        public Builder density(double value) {
+            this.density = value;
+            return this;
+        }
+
+        /**
+         * @param value PEFT {@code majority_sign_method} (default {@code total})
+         * @return this builder
+         */
+        public Builder majoritySign(SignElection value) {
+            this.majoritySign = value;
+            return this;
+        }
+
+        /**
+         * @param value seed of the DARE masks (default 0)
+         * @return this builder
+         */
+        public Builder seed(long value) {
+            this.seed = value;
+            return this;
+        }
+
+        /**
+         * @param value rank of the SVD types (PEFT {@code svd_rank}; default {@code max r_i})
+         * @return this builder
+         */
+        public Builder svdRank(int value) {
+            this.svdRank = value;
+            return this;
+        }
+
+        /**
+         * @param value quantile in (0, 1) to clamp the SVD factors to (PEFT {@code svd_clamp}; default
+         *     none)
+         * @return this builder
+         */
+        public Builder svdClamp(double value) {
+            this.svdClamp = value;
+            return this;
+        }
+
+        /**
+         * @param value the SVD algorithm for a given rank (default {@link Svd#truncated}, the exact
+         *     top-k SVD by LAPACK {@code sgesvdx}, as PEFT's {@code torch.linalg.svd} is exact; {@code k
+         *     -> Svd.randomized(k, 10, 4, seed)} runs its matmuls on the GPU)
+         * @return this builder
+         */
+        public Builder svd(IntFunction<Svd> value) {
+            this.svd = value;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the combination
+         * @throws IllegalArgumentException naming the bad field
+         */
+        public AdapterCombination build() {
+            if (weights == null) {
+                throw new IllegalArgumentException("weights must be set, one per adapter");
+            }
+            if (needsDensity(type)) {
+                if (Double.isNaN(density)) {
+                    throw new IllegalArgumentException(
+                            "density must be set for combination_type " + type.peftName() + " (allowed (0, 1])");
+                }
+                Density.require(density);
+            }
+            if (majoritySign == null) {
+                throw new IllegalArgumentException("majoritySign must be TOTAL or FREQUENCY, got null");
+            }
+            if (svdRank < 0) {
+                throw new IllegalArgumentException("svdRank must be >= 1 (or unset for max r_i), got " + svdRank);
+            }
+            if (!(svdClamp == 0.0 || (svdClamp > 0.0 && svdClamp < 1.0))) {
+                throw new IllegalArgumentException("svdClamp must be in (0, 1) (or unset), got " + svdClamp);
+            }
+            if (svd == null) {
+                throw new IllegalArgumentException("svd must not be null");
+            }
+            return new AdapterCombination(this);
+        }
+    }
+}

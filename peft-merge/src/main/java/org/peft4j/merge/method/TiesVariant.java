@@ -1,0 +1,20 @@
+package org.peft4j.merge.method;
+
+/**
+ * Which TIES consensus rule is used after trimming (methods-spec.md, Choices #9). Both trim with
+ * magnitude pruning, elect +1 on a tie and never count a zero entry as agreeing.
+ */
+public enum TiesVariant {
+    /**
+     * PEFT {@code merge_utils.ties}: elect the sign on the <em>unweighted</em> trimmed tensors
+     * {@code P_i}, then the disjoint mean of {@code w_i P_i} over agreeing entries (divided by the
+     * agreeing count).
+     */
+    PEFT,
+    /**
+     * mergekit {@code ties} with {@code normalize: true} (its default): elect the sign on the weighted
+     * tensors {@code w_i P_i}, then {@code sum_i w_i P_i m_i / sum_i w_i m_i} (a zero divisor becomes
+     * 1).
+     */
+    MERGEKIT
+}

@@ -1,0 +1,159 @@
+package org.peft4j.merge.sparsify;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Magnitude pruning (TIES "trim"): keep the {@code k = floor(density * numel)} entries of largest
+ * absolute value, zero the rest. Matches PEFT {@code merge_utils.magnitude_based_pruning} (flattened
+ * {@code torch.topk} of {@code |t|}); a density of 1 returns the tensor unchanged, as PEFT's {@code
+ * prune} does. Among equal magnitudes the kept entries are the ones libtorch's {@code topk} returns,
+ * so results match PEFT on the same libtorch.
+ *
+ * <p>The mask is {@code |t| >= (k-th largest |t|)} when exactly {@code k} entries pass that test
+ * (then it is the same set {@code topk} selects); only when magnitudes tie at the threshold are the
+ * {@code topk} indices scattered into the mask. For long tensors the k-th largest magnitude is
+ * found without a top-k over all entries: a seeded sample brackets it, and a top-k runs over the
+ * few entries inside the bracket (exact; the sample only decides the speed). Task tensors are
+ * processed one at a time, so the extra memory is about two tensors' worth.
+ */
+public final class MagnitudePruning {
+
+    /** Rows up to this length take the k-th largest magnitude straight from {@code topk}. */
+    private static final long EXACT_BELOW = 1L << 17;
+
+    /** Sample size of the banded search for longer rows. */
+    private static final int SAMPLE = 1 << 16;
+
+    private MagnitudePruning() {}
+
+    /**
+     * Prunes one tensor.
+     *
+     * @param tensor any shape, float32
+     * @param density fraction kept, in (0, 1]
+     * @return same shape and dtype, in {@code tensor}'s manager; the input itself when density is 1
+     */
+    public static NDArray prune(NDArray tensor, double density) {
+        Density.require(density);
+        if (density >= 1.0) {
+            return tensor;
+        }
+        NDArray result = tensor.duplicate();
+        try (NDScope scope = new NDScope()) {
+            pruneRowsInPlace(result.reshape(1, tensor.size()), density);
+        }
+        return result;
+    }
+
+    /**
+     * Prunes each task tensor of a stack separately (PEFT applies {@code prune} per task tensor).
+     *
+     * @param stacked {@code [T, ...]} float32
+     * @param density fraction kept per task tensor, in (0, 1]
+     * @return {@code [T, ...]} float32 in {@code stacked}'s manager; the input itself when density is 1
+     */
+    public static NDArray pruneEach(NDArray stacked, double density) {
+        Density.require(density);
+        if (density >= 1.0) {
+            return stacked;
+        }
+        NDArray result = stacked.duplicate();
+        pruneEachInPlace(result, density);
+        return result;
+    }
+
+    /**
+     * Prunes each task tensor of a stack in place (no copy of the stack is made).
+     *
+     * @param stacked {@code [T, ...]} float32, overwritten
+     * @param density fraction kept per task tensor, in (0, 1]
+     */
+    public static void pruneEachInPlace(NDArray stacked, double density) {
+        Density.require(density);
+        if (density >= 1.0) {
+            return;
+        }
+        long t = stacked.getShape().get(0);
+        try (NDScope scope = new NDScope()) {
+            pruneRowsInPlace(stacked.reshape(t, stacked.size() / t), density);
+        }
+    }
+
+    // rows: [T, n], a view of the caller's array; each row keeps its int(density * n) largest |x|
+    private static void pruneRowsInPlace(NDArray rows, double density) {
+        long n = rows.getShape().get(1);
+        long k = (long) (density * n);
+        if (k <= 0) {
+            rows.muli(0f);
+            return;
+        }
+        for (long r = 0; r < rows.getShape().get(0); r++) {
+            try (NDScope scope = new NDScope()) {
+                pruneRowInPlace(rows.get(r), k);
+            }
+        }
+    }
+
+    private static void pruneRowInPlace(NDArray row, long k) {
+        NDArray abs = row.abs();
+        if (row.getShape().get(0) <= EXACT_BELOW || !keepAboveBandedThreshold(row, abs, k)) {
+            float threshold = abs.topK(Math.toIntExact(k), 0, true, false).get(0).min().getFloat();
+            NDArray keep = abs.gte(threshold);
+            if (count(keep) != k) {
+                // magnitudes tie at the threshold: keep exactly the entries topk returns
+                NDArray indices = abs.topK(Math.toIntExact(k), 0, true, false).get(1);
+                keep = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 0);
+            }
+            row.muli(keep);
+        }
+    }
+
+    private static long count(NDArray bool) {
+        try (NDArray sum = bool.sum()) {
+            return sum.toType(DataType.INT64, false).getLong();
+        }
+    }
+
+    /**
+     * Keeps the entries with {@code |x| >=} the k-th largest magnitude without a top-k over the whole
+     * row: a seeded sample brackets that magnitude in {@code [lo, hi]} (sample quantiles 4 binomial
+     * standard deviations either side of the target rank), counts confirm the bracket, and a top-k
+     * over the few entries inside it gives the exact threshold.
+     *
+     * @return false (row untouched) when the bracket misses or magnitudes tie at the threshold
+     */
+    private static boolean keepAboveBandedThreshold(NDArray row, NDArray abs, long k) {
+        long n = abs.getShape().get(0);
+        long[] positions = new long[SAMPLE];
+        SplittableRandom random = new SplittableRandom(n);
+        for (int i = 0; i < SAMPLE; i++) {
+            positions[i] = random.nextLong(n);
+        }
+        float[] sample = abs.take(abs.getManager().create(positions)).toFloatArray();
+        Arrays.sort(sample); // ascending
+        double p = (double) k / n;
+        int margin = (int) Math.ceil(4 * Math.sqrt(SAMPLE * p * (1 - p))) + 1;
+        int rank = (int) Math.round((1 - p) * SAMPLE); // ascending position of the target
+        float lo = sample[Math.max(rank - margin, 0)];
+        float hi = sample[Math.min(rank + margin, SAMPLE - 1)];
+        NDArray atLeastLo = abs.gte(lo);
+        NDArray aboveHi = abs.gt(hi);
+        long above = count(aboveHi);
+        if (above >= k || count(atLeastLo) < k) {
+            return false;
+        }
+        // aboveHi is a subset of atLeastLo, so xor leaves lo <= |x| <= hi
+        NDArray band = abs.take(atLeastLo.logicalXor(aboveHi).nonzero().flatten());
+        long inBand = k - above;
+        float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
+        if (count(band.gte(threshold)) != inBand) {
+            return false;
+        }
+        row.muli(abs.gte(threshold));
+        return true;
+    }
+}

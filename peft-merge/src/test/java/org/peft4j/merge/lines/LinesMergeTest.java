@@ -1,0 +1,82 @@
+package org.peft4j.merge.lines;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.peft4j.merge.Arrays32.assertValues;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.peft4j.merge.checkpoint.CheckpointView;
+import org.peft4j.merge.checkpoint.InMemoryCheckpoint;
+import org.peft4j.merge.checkpoint.MergedCheckpoint;
+import org.peft4j.merge.method.TaskArithmetic;
+import org.peft4j.merge.method.Ties;
+
+class LinesMergeTest {
+
+    private static NDManager manager;
+
+    @BeforeAll
+    static void open() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    private static InMemoryCheckpoint ckpt(Object... keysAndValues) {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], manager.create((float[]) keysAndValues[i + 1]));
+        }
+        return InMemoryCheckpoint.of(m);
+    }
+
+    @Test
+    void singleTaskLinesScalesEachBlocksTaskVectorAndKeepsTheNewHead() {
+        CheckpointView base =
+                ckpt("emb.weight", new float[] {0, 0}, "layer.0.w", new float[] {1, 1}, "layer.1.w", new float[] {1, 1},
+                        "layer.2.w", new float[] {1, 1});
+        CheckpointView ft =
+                ckpt("emb.weight", new float[] {4, 8}, "layer.0.w", new float[] {5, -3}, "layer.1.w", new float[] {5, -3},
+                        "layer.2.w", new float[] {5, -3}, "classifier.weight", new float[] {7});
+        // alpha 0.25, L 3: lambdas 0.25 (emb and block 0), 0.625, 1.0; tau = [4, -4] in the blocks
+        LinesMerge lines = new LinesMerge(TaskArithmetic.of(1), LinesSchedule.singleTask(0.25, 3));
+        MergedCheckpoint merged = MergedCheckpoint.of(base, List.of(ft), lines);
+        // all values are multiples of 1/4: exact in float32, tolerance 0
+        assertValues(new float[] {1, 2}, merged.load("emb.weight", manager), 0);
+        assertValues(new float[] {2, 0}, merged.load("layer.0.w", manager), 0);
+        assertValues(new float[] {3.5f, -1.5f}, merged.load("layer.1.w", manager), 0);
+        assertValues(new float[] {5, -3}, merged.load("layer.2.w", manager), 0);
+        assertValues(new float[] {7}, merged.load("classifier.weight", manager), 0);
+    }
+
+    @Test
+    void multiTaskAlphaIsOneOverTForTaskArithmetic() {
+        CheckpointView base = ckpt("layer.0.w", new float[] {0, 0, 0}, "layer.1.w", new float[] {1, 1, 1});
+        CheckpointView a = ckpt("layer.0.w", new float[] {1, -2, 3}, "layer.1.w", new float[] {0, 4, 1});
+        CheckpointView b = ckpt("layer.0.w", new float[] {-1, 5, 2}, "layer.1.w", new float[] {2, 2, -6});
+        CheckpointView c = ckpt("layer.0.w", new float[] {0, 1, 1}, "layer.1.w", new float[] {1, 3, 3});
+        double alpha = LinesMerge.multiTaskAlpha(base, List.of(a, b, c), TaskArithmetic.of(1, 1, 1), manager);
+        // paper 5.3: alpha = 1/T for task arithmetic (plain sum)
+        assertEquals(1.0 / 3.0, alpha, 1e-7);
+    }
+
+    @Test
+    void multiTaskAlphaForTiesIsTheL1NormRatio() {
+        // PEFT's example task vectors over a zero base: sum = [0,-3,4,2] (L1 9), TIES d=1 gives
+        // [1,-1.5,2,2] (L1 6.5): alpha = 9 / (2 * 6.5)
+        CheckpointView base = ckpt("layer.0.w", new float[] {0, 0, 0, 0});
+        CheckpointView a = ckpt("layer.0.w", new float[] {1, -2, 3, 0});
+        CheckpointView b = ckpt("layer.0.w", new float[] {-1, -1, 1, 2});
+        double alpha = LinesMerge.multiTaskAlpha(base, List.of(a, b), Ties.of(1.0, 1, 1), manager);
+        assertEquals(9.0 / 13.0, alpha, 1e-7);
+    }
+}

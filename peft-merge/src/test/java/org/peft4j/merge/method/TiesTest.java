@@ -1,0 +1,69 @@
+package org.peft4j.merge.method;
+
+import static org.peft4j.merge.Arrays32.assertValues;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.peft4j.merge.consensus.SignElection;
+
+class TiesTest {
+
+    private static NDManager manager;
+
+    @BeforeAll
+    static void open() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    private static NDArray peftExample() {
+        // PEFT's documented example tensors t1 = [1,-2,3,0], t2 = [-1,-1,1,2]
+        return manager.create(new float[] {1f, -2f, 3f, 0f, -1f, -1f, 1f, 2f}, new Shape(2, 4));
+    }
+
+    // Golden values published for PEFT merge_utils.ties (peft-semantics.md 7.2, confirmed on PEFT
+    // 0.21.0). Halves are exact in float32, so the tolerance only absorbs summation order: 1e-6.
+    @Test
+    void peftExampleAtDensityOneGivesTheDocumentedResult() {
+        assertValues(new float[] {1f, -1.5f, 2f, 2f}, Ties.of(1.0, 1, 1).combine("w", peftExample()), 1e-6);
+    }
+
+    @Test
+    void peftExampleAtDensityHalfGivesTheDocumentedResult() {
+        assertValues(new float[] {0f, -2f, 2f, 2f}, Ties.of(0.5, 1, 1).combine("w", peftExample()), 1e-6);
+    }
+
+    // Weights [2, 1]: PEFT elects on the unweighted tensors and divides by the agreeing count:
+    // numerators [2,-5,7,2], counts [1,2,2,1] -> [2,-2.5,3.5,2]. mergekit elects on w*t (sums
+    // [1,-5,7,2], same signs here) and divides by sum of agreeing weights [2,3,3,1] -> [1,-5/3,7/3,2].
+    @Test
+    void peftVariantDividesWeightedSumByAgreeingCount() {
+        Ties ties = new Ties(Weights.of(2, 1), 1.0, SignElection.TOTAL, TiesVariant.PEFT);
+        assertValues(new float[] {2f, -2.5f, 3.5f, 2f}, ties.combine("w", peftExample()), 1e-6);
+    }
+
+    @Test
+    void mergekitVariantDividesWeightedSumBySumOfAgreeingWeights() {
+        Ties ties = new Ties(Weights.of(2, 1), 1.0, SignElection.TOTAL, TiesVariant.MERGEKIT);
+        assertValues(new float[] {1f, -5f / 3f, 7f / 3f, 2f}, ties.combine("w", peftExample()), 1e-6);
+    }
+
+    @Test
+    void peftSignIsElectedOnUnweightedTensors() {
+        // t1 = [1], t2 = [-1], w = [1, 3]: unweighted sum 0 -> +1 (tie), only t1 agrees -> 1*1/1 = 1.
+        // A weighted election (mergekit) would pick -1 and give -3/3 = -1.
+        NDArray t = manager.create(new float[] {1f, -1f}, new Shape(2, 1));
+        Ties peft = new Ties(Weights.of(1, 3), 1.0, SignElection.TOTAL, TiesVariant.PEFT);
+        Ties mergekit = new Ties(Weights.of(1, 3), 1.0, SignElection.TOTAL, TiesVariant.MERGEKIT);
+        assertValues(new float[] {1f}, peft.combine("w", t), 1e-6);
+        assertValues(new float[] {-1f}, mergekit.combine("w", t), 1e-6);
+    }
+}
