@@ -67,7 +67,7 @@ class KillDuringSaveTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             TinyNet base = VersionedAdapter.base(manager);
             PeftModel first = PeftModel.wrap(base, VersionedAdapter.config());
-            VersionedAdapter.setVersion(first, 0);
+            new VersionedAdapter.Writer(first).set(0);
             first.save(dir);
             Map<String, Long> sizes = new TreeMap<>();
             AdapterFiles.stateDict(first, PeftModel.DEFAULT_ADAPTER)

@@ -31,13 +31,14 @@ public final class SaveLoopChild {
         Engine.getInstance().setRandomSeed(1);
         try (NDManager manager = NDManager.newBaseManager()) {
             PeftModel model = PeftModel.wrap(VersionedAdapter.base(manager), VersionedAdapter.config());
+            VersionedAdapter.Writer writer = new VersionedAdapter.Writer(model);
             // one save elsewhere first, so that class loading and compilation do not stretch the saves under test
-            VersionedAdapter.setVersion(model, version);
+            writer.set(version);
             model.save(dir.resolveSibling(dir.getFileName() + "-warm-up"));
             System.out.println("ready");
             System.out.flush();
             while (true) {
-                VersionedAdapter.setVersion(model, version);
+                writer.set(version);
                 System.out.println("saving " + version);
                 System.out.flush();
                 long start = System.nanoTime();
