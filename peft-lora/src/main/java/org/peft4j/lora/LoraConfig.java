@@ -54,6 +54,11 @@ public final class LoraConfig extends PeftConfig {
                 throw new IllegalArgumentException("rank_pattern." + e.getKey() + ": ranks must be positive integers, got " + e.getValue());
             }
         }
+        for (Map.Entry<String, Double> e : b.alphaPattern.entrySet()) {
+            if (e.getValue() == null || !Double.isFinite(e.getValue())) {
+                throw new IllegalArgumentException("alpha_pattern." + e.getKey() + ": must be a finite number, got " + e.getValue());
+            }
+        }
         if (b.loraBias && b.init == LoraInit.GAUSSIAN) {
             throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not \"gaussian\"");
         }
@@ -260,7 +265,12 @@ public final class LoraConfig extends PeftConfig {
                     + LoraInit.JSON_VALUES + " (PiSSA and the data-driven inits are separate methods in peft-lora)");
         }
         for (Map.Entry<String, Double> e : f.numberMap("rank_pattern").entrySet()) {
-            b.rankPattern.put(e.getKey(), (int) Math.round(e.getValue()));
+            double rank = e.getValue();
+            // not rounded: 2.5 is no rank, and (int) of 4294967297 would wrap to 1
+            if (rank != Math.rint(rank) || Math.abs(rank) > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("rank_pattern." + e.getKey() + ": ranks must be positive integers, got " + e.getValue());
+            }
+            b.rankPattern.put(e.getKey(), (int) rank);
         }
         b.alphaPattern.putAll(f.numberMap("alpha_pattern"));
         b.loraBias = f.bool("lora_bias", false);

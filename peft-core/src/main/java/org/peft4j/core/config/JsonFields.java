@@ -190,10 +190,12 @@ public final class JsonFields {
         }
         List<Integer> out = new ArrayList<>();
         for (JsonElement x : arr) {
-            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber() || x.getAsDouble() != Math.rint(x.getAsDouble())) {
+            // range-checked as a double: getAsInt() would wrap 1e10 to 1410065408 and 1e9999 to 0
+            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber() || x.getAsDouble() != Math.rint(x.getAsDouble())
+                    || Math.abs(x.getAsDouble()) > Integer.MAX_VALUE) {
                 throw bad(field, e, "an integer or a list of integers");
             }
-            out.add(x.getAsInt());
+            out.add((int) x.getAsDouble());
         }
         return out;
     }

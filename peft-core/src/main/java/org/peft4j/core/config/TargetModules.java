@@ -32,11 +32,25 @@ public final class TargetModules {
     private final Kind kind;
     private final List<String> names;
     private final Pattern regex;
+    private final String regexSource;
 
-    private TargetModules(Kind kind, List<String> names, Pattern regex) {
+    private TargetModules(Kind kind, List<String> names, String regexSource) {
         this.kind = kind;
         this.names = names;
-        this.regex = regex;
+        this.regexSource = regexSource;
+        this.regex = regexSource == null ? null : compileInLinearTime(regexSource);
+    }
+
+    /**
+     * Compiles a regex in time linear in its length. java.util.regex builds a Boyer-Moore table, quadratic in the
+     * length, for a pattern that is one long literal: a 100,000-character {@code "xxx..."} took 4 s, a config at
+     * the reader's 16 MiB limit would take hours. An empty group in front stops the pattern from being one
+     * literal without changing what it matches or which patterns are invalid, except that a leading quantifier
+     * would then repeat the group: those patterns are invalid anyway and fail as soon as they are parsed.
+     */
+    private static Pattern compileInLinearTime(String regex) {
+        char first = regex.isEmpty() ? ' ' : regex.charAt(0);
+        return Pattern.compile(first == '*' || first == '+' || first == '?' ? regex : "(?:)" + regex);
     }
 
     /**
@@ -84,7 +98,7 @@ public final class TargetModules {
             return new TargetModules(Kind.ALL_LINEAR, List.of(), null);
         }
         try {
-            return new TargetModules(Kind.REGEX, List.of(), Pattern.compile(regex));
+            return new TargetModules(Kind.REGEX, List.of(), regex);
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("target_modules: invalid regular expression '" + regex + "': " + e.getDescription(), e);
         }
@@ -141,7 +155,7 @@ public final class TargetModules {
                 names.stream().sorted().forEach(a::add);
                 return a;
             case REGEX:
-                return new JsonPrimitive(regex.pattern());
+                return new JsonPrimitive(regexSource);
             default:
                 return new JsonPrimitive("all-linear");
         }
@@ -194,7 +208,7 @@ public final class TargetModules {
      * @return the regex or null
      */
     public String regex() {
-        return regex == null ? null : regex.pattern();
+        return regexSource;
     }
 
     /**
@@ -222,7 +236,7 @@ public final class TargetModules {
 
     private String asRegex() {
         if (kind == Kind.REGEX) {
-            return regex.pattern();
+            return regexSource;
         }
         StringBuilder sb = new StringBuilder("(.*\\.)?(");
         for (int i = 0; i < names.size(); i++) {

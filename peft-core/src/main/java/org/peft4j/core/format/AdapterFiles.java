@@ -99,7 +99,34 @@ public final class AdapterFiles {
      * @return indented JSON with sorted keys
      */
     public static String configJson(PeftConfig config) {
-        return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(config.toJson());
+        return escapeLoneSurrogates(
+                new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(config.toJson()));
+    }
+
+    /**
+     * Gson writes an unpaired UTF-16 surrogate (a string read from a JSON escape of a lone surrogate) as a raw
+     * char, which UTF-8 cannot encode: the saved file would hold '?' instead. Writing it as an escape keeps the
+     * value, as Python's json does. Such chars only occur inside JSON strings, where an escape is valid.
+     */
+    private static String escapeLoneSurrogates(String json) {
+        StringBuilder out = null;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < json.length() && Character.isLowSurrogate(json.charAt(i + 1))) {
+                if (out != null) {
+                    out.append(c).append(json.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (out == null) {
+                    out = new StringBuilder(json.length() + 16).append(json, 0, i);
+                }
+                out.append(String.format("\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? json : out.toString();
     }
 
     /**

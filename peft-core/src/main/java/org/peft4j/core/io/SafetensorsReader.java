@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -65,6 +66,10 @@ public final class SafetensorsReader implements AutoCloseable {
      */
     public static SafetensorsReader open(Path file) throws IOException {
         PickleCheckpoints.refuseByName(file);
+        if (Files.isDirectory(file)) {
+            // opening succeeds on Linux and the first read fails with a bare "Is a directory"
+            throw new SafetensorsException(file, "is a folder, not a safetensors file");
+        }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
             return new SafetensorsReader(file, channel, SafetensorsHeader.read(file, channel));
