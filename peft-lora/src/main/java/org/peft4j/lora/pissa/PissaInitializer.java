@@ -74,7 +74,8 @@ public final class PissaInitializer {
                 NDArray a = f.vt().mul(root.reshape(r, 1));
                 NDArray b = f.u().mul(root.reshape(1, r));
                 NDArray principal = b.matMul(a).muli((float) scaling);
-                base.setWeight(w.subi(principal));
+                // a new array: weightCopy may alias the layer's storage (same-dtype toType does not copy in DJL 0.36)
+                base.setWeight(w.sub(principal));
                 a.attach(manager);
                 b.attach(manager);
                 return new Factors(a, b);
