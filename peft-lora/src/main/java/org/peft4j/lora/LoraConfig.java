@@ -37,6 +37,7 @@ public final class LoraConfig extends PeftConfig {
     private final Map<String, Integer> rankPattern;
     private final Map<String, Double> alphaPattern;
     private final boolean loraBias;
+    private final Integer pissaNiter;
 
     private LoraConfig(Builder b, Common common) {
         super(common);
@@ -59,8 +60,15 @@ public final class LoraConfig extends PeftConfig {
                 throw new IllegalArgumentException("alpha_pattern." + e.getKey() + ": must be a finite number, got " + e.getValue());
             }
         }
-        if (b.loraBias && b.init == LoraInit.GAUSSIAN) {
-            throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not \"gaussian\"");
+        if (b.loraBias && b.init != LoraInit.DEFAULT && b.init != LoraInit.RANDOM) {
+            throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not " + initJson(b.init, b.pissaNiter));
+        }
+        if (b.pissaNiter != null && (b.init != LoraInit.PISSA || b.pissaNiter < 0)) {
+            throw new IllegalArgumentException("init_lora_weights: the power-iteration count of \"pissa_niter_[N]\" must be an integer >= 0 and"
+                    + " needs init_lora_weights PISSA, got init " + b.init + " with niter " + b.pissaNiter);
+        }
+        if (b.init == LoraInit.PISSA && !(b.loraAlpha > 0)) {
+            throw new IllegalArgumentException("lora_alpha: PiSSA needs lora_alpha > 0 (it splits √(S / scaling) between A and B), got " + b.loraAlpha);
         }
         this.r = b.r;
         this.loraAlpha = b.loraAlpha;
@@ -70,6 +78,7 @@ public final class LoraConfig extends PeftConfig {
         this.rankPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.rankPattern));
         this.alphaPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.alphaPattern));
         this.loraBias = b.loraBias;
+        this.pissaNiter = b.pissaNiter;
     }
 
     /**
@@ -130,6 +139,15 @@ public final class LoraConfig extends PeftConfig {
      */
     public LoraInit initLoraWeights() {
         return initLoraWeights;
+    }
+
+    /**
+     * Returns the power iterations of {@code init_lora_weights = "pissa_niter_N"}.
+     *
+     * @return N, or null for {@code "pissa"} (exact SVD) and every other init
+     */
+    public Integer pissaNiter() {
+        return pissaNiter;
     }
 
     /**
@@ -213,6 +231,7 @@ public final class LoraConfig extends PeftConfig {
         b.rankPattern.putAll(rankPattern);
         b.alphaPattern.putAll(alphaPattern);
         b.loraBias = loraBias;
+        b.pissaNiter = pissaNiter;
         return b;
     }
 
@@ -223,8 +242,7 @@ public final class LoraConfig extends PeftConfig {
         m.put("lora_alpha", JsonFields.number(loraAlpha));
         m.put("lora_dropout", new JsonPrimitive(loraDropout));
         m.put("use_rslora", new JsonPrimitive(useRslora));
-        m.put("init_lora_weights", initLoraWeights == LoraInit.DEFAULT ? new JsonPrimitive(true)
-                : initLoraWeights == LoraInit.RANDOM ? new JsonPrimitive(false) : new JsonPrimitive("gaussian"));
+        m.put("init_lora_weights", initJson(initLoraWeights, pissaNiter));
         JsonObject rp = new JsonObject();
         rankPattern.forEach(rp::addProperty);
         m.put("rank_pattern", rp);
@@ -239,6 +257,19 @@ public final class LoraConfig extends PeftConfig {
         m.put("megatron_core", new JsonPrimitive("megatron.core"));
         if (loraBias) {
             m.put("lora_bias", new JsonPrimitive(true));
+        }
+    }
+
+    private static JsonPrimitive initJson(LoraInit init, Integer niter) {
+        switch (init) {
+            case DEFAULT:
+                return new JsonPrimitive(true);
+            case RANDOM:
+                return new JsonPrimitive(false);
+            case GAUSSIAN:
+                return new JsonPrimitive("gaussian");
+            default:
+                return new JsonPrimitive(niter == null ? "pissa" : "pissa_niter_" + niter);
         }
     }
 
@@ -260,9 +291,15 @@ public final class LoraConfig extends PeftConfig {
             b.init = init == null || init.getAsBoolean() ? LoraInit.DEFAULT : LoraInit.RANDOM;
         } else if (init.isJsonPrimitive() && "gaussian".equals(init.getAsString())) {
             b.init = LoraInit.GAUSSIAN;
+        } else if (init.isJsonPrimitive() && "pissa".equals(init.getAsString())) {
+            b.init = LoraInit.PISSA;
+        } else if (init.isJsonPrimitive() && init.getAsJsonPrimitive().isString() && init.getAsString().matches("pissa_niter_\\d{1,9}")) {
+            // PEFT: int(init_lora_weights.split("_niter_")[-1])
+            b.init = LoraInit.PISSA;
+            b.pissaNiter = Integer.parseInt(init.getAsString().substring("pissa_niter_".length()));
         } else {
             throw new IllegalArgumentException("init_lora_weights: " + init + " is not supported by LORA here; allowed values: "
-                    + LoraInit.JSON_VALUES + " (PiSSA and the data-driven inits are separate methods in peft-lora)");
+                    + LoraInit.JSON_VALUES + " (the data-driven methods LoRA-SB, LoLDU and LoRA-XS have their own peft_type)");
         }
         for (Map.Entry<String, Double> e : f.numberMap("rank_pattern").entrySet()) {
             double rank = e.getValue();
@@ -310,6 +347,7 @@ public final class LoraConfig extends PeftConfig {
         private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
         private final Map<String, Double> alphaPattern = new LinkedHashMap<>();
         private boolean loraBias;
+        private Integer pissaNiter;
 
         private Builder() {}
 
@@ -370,6 +408,20 @@ public final class LoraConfig extends PeftConfig {
          */
         public Builder initLoraWeights(LoraInit init) {
             this.init = init;
+            this.pissaNiter = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code init_lora_weights = "pissa_niter_N"}: PiSSA with a randomized SVD of {@code
+         * niter} power iterations ({@code null} means {@code "pissa"}, the exact SVD).
+         *
+         * @param niter the power iterations, {@code >= 0}, or null
+         * @return this
+         */
+        public Builder pissaNiter(Integer niter) {
+            this.init = LoraInit.PISSA;
+            this.pissaNiter = niter;
             return this;
         }
 

@@ -10,11 +10,15 @@ import org.peft4j.core.adapter.AdapterSite;
 import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.pissa.PissaInitializer;
 
 /**
  * The {@code LORA} method: creates {@link LoraAdapter}s with the rank, alpha and init of a {@link
  * LoraConfig} (after {@code rank_pattern} / {@code alpha_pattern}). Random draws use the engine's
- * random generator, seeded with {@code Engine.getInstance().setRandomSeed}.
+ * random generator, seeded with {@code Engine.getInstance().setRandomSeed}. With {@code
+ * init_lora_weights} PiSSA the frozen weight is replaced by its residual while the adapter is
+ * created, as in PEFT; loading a saved PiSSA adapter onto the original base therefore recomputes
+ * the same residual before the saved A and B are read (PEFT does the same).
  */
 public final class LoraMethod implements PeftMethod {
 
@@ -49,6 +53,12 @@ public final class LoraMethod implements PeftMethod {
                 a = m.randomNormal(0f, 1f / r, new Shape(r, in), DataType.FLOAT32);
                 b = m.zeros(new Shape(out, r), DataType.FLOAT32);
                 break;
+            case PISSA: {
+                PissaInitializer.Factors f = PissaInitializer.initialize(site.base(), site.path(), r, c.scalingFor(site.path()), c.pissaNiter(), m);
+                a = f.loraA();
+                b = f.loraB();
+                break;
+            }
             case RANDOM:
                 // nn.Linear's own init for both: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))
                 a = uniform(m, r, in);

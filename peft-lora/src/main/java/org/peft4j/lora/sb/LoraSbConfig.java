@@ -1,0 +1,486 @@
+package org.peft4j.lora.sb;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonPrimitive;
+
+import org.peft4j.core.config.BiasMode;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.config.PeftConfig;
+import org.peft4j.core.config.TargetModules;
+import org.peft4j.core.config.TargetSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA-SB's config ({@code peft_type} {@value #PEFT_TYPE}; Ponkshe, Singhal et al., "Initialization
+ * using update approximation is a silver bullet for extreme efficient low-rank fine-tuning"): the
+ * LoRA-XS architecture {@code W' = W0 + s·B·R·A} (only {@code R}, {@code [r, r]}, trains), with
+ * {@code B}, {@code A} and {@code R} initialised from the truncated SVD of an estimate of the
+ * first full fine-tuning update, {@code ΔW = −η_eff · sign(G)}, where {@code G} is the gradient of
+ * the task loss summed over {@code num_samples} training samples: {@code B = U_r}, {@code A =
+ * V_rᵀ}, {@code R = Σ_r / s}, so that {@code s·B·R·A = trunc_r(ΔW)} at step 0. {@code W0} is not
+ * modified.
+ *
+ * <p>Fields: {@code r} (default 8), {@code lora_alpha} (default {@code r}, so {@code s = 1} as
+ * every official script forces), {@code lora_dropout} (0), {@code num_samples} (64), {@code
+ * estimation_lr} (1e-3) and {@code estimation_warmup_steps} (1), giving {@code η_eff =
+ * estimation_lr / estimation_warmup_steps} (the learning rate of the first step of a linear
+ * warm-up, which is what the official code uses), and {@code svd_niter} (null: exact top-{@code r}
+ * SVD; {@code N}: randomized subspace iteration with {@code N} power iterations, sketch width
+ * {@code r}, seed 42, as the official {@code torch.svd_lowrank(q=r, niter=10)}).
+ *
+ * <p>The estimate itself is data, not configuration: pass it with {@link #withUpdateEstimate} (see
+ * {@link UpdateEstimator}). It is never written to {@code adapter_config.json}. A config read from
+ * a file ({@link #fromJson}) needs no estimate: its adapters start as zero placeholders that the
+ * adapter file fills.
+ */
+public final class LoraSbConfig extends PeftConfig {
+
+    /** The {@code peft_type}. */
+    public static final String PEFT_TYPE = "LORA_SB";
+
+    private final int r;
+    private final double loraAlpha;
+    private final double loraDropout;
+    private final int numSamples;
+    private final double estimationLr;
+    private final int estimationWarmupSteps;
+    private final Integer svdNiter;
+    private final boolean fromFile;
+    private final UpdateEstimate updateEstimate;
+
+    private LoraSbConfig(Builder b, Common common) {
+        super(common);
+        if (b.r <= 0) {
+            throw new IllegalArgumentException("r: must be a positive integer, got " + b.r);
+        }
+        double alpha = b.loraAlpha == null ? b.r : b.loraAlpha;
+        if (!Double.isFinite(alpha) || alpha == 0) {
+            throw new IllegalArgumentException("lora_alpha: must be a finite nonzero number, got " + alpha);
+        }
+        if (!(b.loraDropout >= 0 && b.loraDropout < 1)) {
+            throw new IllegalArgumentException("lora_dropout: must be in [0, 1), got " + b.loraDropout);
+        }
+        if (b.numSamples <= 0) {
+            throw new IllegalArgumentException("num_samples: must be a positive integer, got " + b.numSamples);
+        }
+        if (!(b.estimationLr > 0) || !Double.isFinite(b.estimationLr)) {
+            throw new IllegalArgumentException("estimation_lr: must be a finite number > 0, got " + b.estimationLr);
+        }
+        if (b.estimationWarmupSteps <= 0) {
+            throw new IllegalArgumentException("estimation_warmup_steps: must be a positive integer (1 = no warm-up), got " + b.estimationWarmupSteps);
+        }
+        if (b.svdNiter != null && b.svdNiter < 0) {
+            throw new IllegalArgumentException("svd_niter: must be null (exact SVD) or an integer >= 0, got " + b.svdNiter);
+        }
+        this.r = b.r;
+        this.loraAlpha = alpha;
+        this.loraDropout = b.loraDropout;
+        this.numSamples = b.numSamples;
+        this.estimationLr = b.estimationLr;
+        this.estimationWarmupSteps = b.estimationWarmupSteps;
+        this.svdNiter = b.svdNiter;
+        this.fromFile = b.fromFile;
+        this.updateEstimate = b.updateEstimate;
+    }
+
+    /**
+     * Returns a builder with the defaults.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return PEFT_TYPE;
+    }
+
+    /**
+     * Returns {@code r}.
+     *
+     * @return the rank, the side of {@code R}
+     */
+    public int r() {
+        return r;
+    }
+
+    /**
+     * Returns {@code lora_alpha}.
+     *
+     * @return alpha
+     */
+    public double loraAlpha() {
+        return loraAlpha;
+    }
+
+    /**
+     * Returns the scaling {@code s = lora_alpha / r}.
+     *
+     * @return s
+     */
+    public double scaling() {
+        return loraAlpha / r;
+    }
+
+    /**
+     * Returns {@code lora_dropout}.
+     *
+     * @return the dropout probability on the adapter's input in training
+     */
+    public double loraDropout() {
+        return loraDropout;
+    }
+
+    /**
+     * Returns {@code num_samples}.
+     *
+     * @return how many training samples the gradient is summed over
+     */
+    public int numSamples() {
+        return numSamples;
+    }
+
+    /**
+     * Returns {@code estimation_lr}.
+     *
+     * @return the peak learning rate of the training run the estimate stands for
+     */
+    public double estimationLr() {
+        return estimationLr;
+    }
+
+    /**
+     * Returns {@code estimation_warmup_steps}.
+     *
+     * @return the linear warm-up length of that run, in steps (1 = none)
+     */
+    public int estimationWarmupSteps() {
+        return estimationWarmupSteps;
+    }
+
+    /**
+     * Returns {@code η_eff = estimation_lr / estimation_warmup_steps}, the magnitude of every entry
+     * of {@code ΔW}.
+     *
+     * @return η_eff
+     */
+    public double effectiveLearningRate() {
+        return estimationLr / estimationWarmupSteps;
+    }
+
+    /**
+     * Returns {@code svd_niter}.
+     *
+     * @return null for the exact SVD, else the power iterations of the randomized SVD
+     */
+    public Integer svdNiter() {
+        return svdNiter;
+    }
+
+    /**
+     * Returns whether this config was read from an adapter folder.
+     *
+     * @return whether the adapter weights come from a file
+     */
+    public boolean fromFile() {
+        return fromFile;
+    }
+
+    /**
+     * Returns the update estimate the adapters start from, or null.
+     *
+     * @return the estimate or null
+     */
+    public UpdateEstimate updateEstimate() {
+        return updateEstimate;
+    }
+
+    /**
+     * Returns a copy that initialises from {@code estimate}. The estimate must have been computed
+     * for this config's targets and rank; it is read when the model is wrapped, and may be closed
+     * afterwards.
+     *
+     * @param estimate the estimate, from {@link UpdateEstimator}
+     * @return the copy
+     */
+    public LoraSbConfig withUpdateEstimate(UpdateEstimate estimate) {
+        Builder b = toBuilder();
+        b.updateEstimate = estimate;
+        return b.build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LoraSbConfig withCommon(Common common) {
+        Builder b = toBuilder();
+        b.common = common;
+        return b.build();
+    }
+
+    /**
+     * Returns a builder holding this config's values (the estimate included).
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.common = common();
+        b.r = r;
+        b.loraAlpha = loraAlpha;
+        b.loraDropout = loraDropout;
+        b.numSamples = numSamples;
+        b.estimationLr = estimationLr;
+        b.estimationWarmupSteps = estimationWarmupSteps;
+        b.svdNiter = svdNiter;
+        b.fromFile = fromFile;
+        b.updateEstimate = updateEstimate;
+        return b;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void writeMethodFields(Map<String, JsonElement> m) {
+        m.put("r", new JsonPrimitive(r));
+        m.put("lora_alpha", JsonFields.number(loraAlpha));
+        m.put("lora_dropout", new JsonPrimitive(loraDropout));
+        m.put("num_samples", new JsonPrimitive(numSamples));
+        m.put("estimation_lr", new JsonPrimitive(estimationLr));
+        m.put("estimation_warmup_steps", new JsonPrimitive(estimationWarmupSteps));
+        m.put("svd_niter", svdNiter == null ? JsonNull.INSTANCE : new JsonPrimitive(svdNiter));
+    }
+
+    /**
+     * Parses adapter_config.json fields (missing fields take the defaults).
+     *
+     * @param f the fields
+     * @return the config, marked as coming from a file
+     */
+    public static LoraSbConfig fromJson(JsonFields f) {
+        Builder b = builder();
+        b.common = Common.fromJson(f);
+        b.r = f.integer("r", 8);
+        b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
+        b.loraDropout = f.number("lora_dropout", 0.0);
+        b.numSamples = f.integer("num_samples", 64);
+        b.estimationLr = f.number("estimation_lr", 1e-3);
+        b.estimationWarmupSteps = f.integer("estimation_warmup_steps", 1);
+        b.svdNiter = f.has("svd_niter") ? f.integer("svd_niter", 0) : null;
+        b.fromFile = true;
+        f.accept("peft_type", "auto_mapping", "peft_version");
+        return b.build();
+    }
+
+    /** Builds a {@link LoraSbConfig}. */
+    public static final class Builder {
+        private Common common;
+        private TargetSpec targets;
+        private List<String> modulesToSave;
+        private BiasMode bias = BiasMode.NONE;
+        private String taskType;
+        private String baseModel;
+        private boolean inferenceMode;
+        private int r = 8;
+        private Double loraAlpha;
+        private double loraDropout;
+        private int numSamples = 64;
+        private double estimationLr = 1e-3;
+        private int estimationWarmupSteps = 1;
+        private Integer svdNiter;
+        private boolean fromFile;
+        private UpdateEstimate updateEstimate;
+
+        private Builder() {}
+
+        /**
+         * Sets {@code r}.
+         *
+         * @param r the rank, positive and at most {@code min(out, in)} of every target
+         * @return this
+         */
+        public Builder r(int r) {
+            this.r = r;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_alpha} (default: {@code r}, i.e. scaling 1).
+         *
+         * @param alpha alpha
+         * @return this
+         */
+        public Builder loraAlpha(double alpha) {
+            this.loraAlpha = alpha;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_dropout}.
+         *
+         * @param p dropout probability in [0, 1)
+         * @return this
+         */
+        public Builder loraDropout(double p) {
+            this.loraDropout = p;
+            return this;
+        }
+
+        /**
+         * Sets {@code num_samples}.
+         *
+         * @param n training samples the gradient is summed over (the official scripts use 2 to 170)
+         * @return this
+         */
+        public Builder numSamples(int n) {
+            this.numSamples = n;
+            return this;
+        }
+
+        /**
+         * Sets {@code estimation_lr} and {@code estimation_warmup_steps} from the training schedule
+         * that will follow: {@code η_eff = lr / warmupSteps}.
+         *
+         * @param lr the peak learning rate of the training run, {@code > 0}
+         * @param warmupSteps its linear warm-up length in steps, {@code >= 1} (1 = none)
+         * @return this
+         */
+        public Builder estimationSchedule(double lr, int warmupSteps) {
+            this.estimationLr = lr;
+            this.estimationWarmupSteps = warmupSteps;
+            return this;
+        }
+
+        /**
+         * Sets {@code svd_niter}.
+         *
+         * @param niter null for the exact SVD, else the power iterations of a randomized SVD
+         * @return this
+         */
+        public Builder svdNiter(Integer niter) {
+            this.svdNiter = niter;
+            return this;
+        }
+
+        /**
+         * Sets the update estimate the adapters start from.
+         *
+         * @param estimate the estimate, or null
+         * @return this
+         */
+        public Builder updateEstimate(UpdateEstimate estimate) {
+            this.updateEstimate = estimate;
+            return this;
+        }
+
+        /**
+         * Sets {@code target_modules} as names.
+         *
+         * @param names names matched exactly or as whole-segment suffixes
+         * @return this
+         */
+        public Builder targetModules(String... names) {
+            return targets(TargetSpec.of(TargetModules.names(names)));
+        }
+
+        /**
+         * Sets all target fields.
+         *
+         * @param spec {@code target_modules}, {@code exclude_modules}, {@code layers_to_transform},
+         *     {@code layers_pattern}
+         * @return this
+         */
+        public Builder targets(TargetSpec spec) {
+            this.targets = spec;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code modules_to_save}.
+         *
+         * @param modules modules trained and saved whole (e.g. a new classifier head)
+         * @return this
+         */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = List.of(modules);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code bias}.
+         *
+         * @param bias which base biases train
+         * @return this
+         */
+        public Builder bias(BiasMode bias) {
+            this.bias = bias;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code task_type}; {@code "SEQ_CLS"} adds {@code classifier} and {@code score} to
+         * {@code modules_to_save}, as PEFT does.
+         *
+         * @param taskType the task type
+         * @return this
+         */
+        public Builder taskType(String taskType) {
+            this.taskType = taskType;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code base_model_name_or_path}.
+         *
+         * @param name informational base model name
+         * @return this
+         */
+        public Builder baseModelNameOrPath(String name) {
+            this.baseModel = name;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code inference_mode}.
+         *
+         * @param mode whether the adapter is frozen
+         * @return this
+         */
+        public Builder inferenceMode(boolean mode) {
+            this.inferenceMode = mode;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the config
+         */
+        public LoraSbConfig build() {
+            Common c = common;
+            if (c == null) {
+                if (targets == null) {
+                    throw new IllegalArgumentException("target_modules: required; give names (e.g. \"query\", \"value\"), a regex, or \"all-linear\"");
+                }
+                List<String> save = new ArrayList<>(modulesToSave == null ? List.of() : modulesToSave);
+                if ("SEQ_CLS".equals(taskType)) {
+                    save.add("classifier");
+                    save.add("score");
+                }
+                c = new Common(taskType, baseModel, null, inferenceMode, targets, save, bias);
+            }
+            return new LoraSbConfig(this, c);
+        }
+    }
+}

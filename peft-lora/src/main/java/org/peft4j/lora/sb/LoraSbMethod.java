@@ -1,0 +1,93 @@
+package org.peft4j.lora.sb;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import org.peft4j.core.PeftException;
+import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.adapter.AdapterSite;
+import org.peft4j.core.adapter.PeftMethod;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.xs.LoraXsAdapter;
+
+/**
+ * The {@code LORA_SB} method: creates {@link LoraXsAdapter}s whose {@code B = U_r}, {@code A =
+ * V_rᵀ} (frozen, orthonormal) and {@code R = diag(Σ_r) / s} (trainable) come from the config's
+ * {@link UpdateEstimate}, so that the model starts at {@code W0 + trunc_r(ΔW)}. The base weights
+ * are not modified.
+ */
+public final class LoraSbMethod implements PeftMethod {
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return LoraSbConfig.PEFT_TYPE;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public PeftConfig parseConfig(JsonFields fields) {
+        return LoraSbConfig.fromJson(fields);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Adapter createAdapter(PeftConfig config, AdapterSite site) {
+        if (!(config instanceof LoraSbConfig)) {
+            throw new IllegalArgumentException(LoraSbConfig.PEFT_TYPE + " needs a LoraSbConfig, got " + config.getClass().getName());
+        }
+        LoraSbConfig c = (LoraSbConfig) config;
+        int r = c.r();
+        long in = site.base().inFeatures();
+        long out = site.base().outFeatures();
+        if (r > Math.min(in, out)) {
+            throw new PeftException("r: " + r + " is larger than the layer " + site.path() + " allows ([" + out + ", " + in
+                    + "] weight); allowed values: 1.." + Math.min(in, out));
+        }
+        NDManager m = site.manager();
+        if (c.fromFile()) {
+            return new LoraXsAdapter(LoraSbConfig.PEFT_TYPE, m.zeros(new Shape(r, in), DataType.FLOAT32),
+                    m.zeros(new Shape(out, r), DataType.FLOAT32), m.zeros(new Shape(r, r), DataType.FLOAT32),
+                    c.scaling(), c.loraDropout());
+        }
+        UpdateEstimate estimate = c.updateEstimate();
+        if (estimate == null) {
+            throw new PeftException("update_estimate: LoRA-SB initialises from an estimate of the first full fine-tuning update, and this"
+                    + " config has none. Estimate it from training data with UpdateEstimator.estimate(model, config, batches, loss) and pass it"
+                    + " with config.withUpdateEstimate(estimate), or call UpdateEstimator.wrap(model, config, batches, loss)");
+        }
+        UpdateEstimate.LayerUpdate u = estimate.layer(site.path());
+        if (u == null) {
+            throw new PeftException("update_estimate: has no entry for layer " + site.path() + " (it has " + estimate.paths().size()
+                    + " layers); estimate with the same target_modules as the adapter");
+        }
+        if (estimate.rank() != r) {
+            throw new PeftException("update_estimate: was computed for r = " + estimate.rank() + " but the config has r = " + r);
+        }
+        if (u.u().getShape().get(0) != out || u.vt().getShape().get(1) != in) {
+            throw new PeftException("update_estimate: the update of " + site.path() + " is [" + u.u().getShape().get(0) + ", "
+                    + u.vt().getShape().get(1) + "] but the layer's weight is [" + out + ", " + in + "]");
+        }
+        Device device = m.getDevice();
+        NDArray b = copy(u.u(), m, device);
+        NDArray a = copy(u.vt(), m, device);
+        NDArray latent;
+        try (NDManager scratch = m.newSubManager()) {
+            NDArray s = copy(u.s(), scratch, device).div((float) c.scaling());
+            // R = diag(Σ_r / s): identity with column j scaled by s_j
+            latent = scratch.eye(r).mul(s.reshape(1, r));
+            latent.attach(m);
+        }
+        return new LoraXsAdapter(LoraSbConfig.PEFT_TYPE, a, b, latent, c.scaling(), c.loraDropout());
+    }
+
+    private static NDArray copy(NDArray source, NDManager owner, Device device) {
+        NDArray c = source.toDevice(device, true);
+        c.attach(owner);
+        return c;
+    }
+}

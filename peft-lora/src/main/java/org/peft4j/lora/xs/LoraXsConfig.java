@@ -1,0 +1,349 @@
+package org.peft4j.lora.xs;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonPrimitive;
+
+import org.peft4j.core.config.BiasMode;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.config.PeftConfig;
+import org.peft4j.core.config.TargetModules;
+import org.peft4j.core.config.TargetSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * LoRA-XS's config ({@code peft_type} {@value #PEFT_TYPE}): {@code W' = W + s·B·R·A} with the frozen
+ * factors of the truncated SVD {@code W ≈ U_r Σ_r V_rᵀ}, {@code B = U_r} ({@code [out, r]}),
+ * {@code A = Σ_r V_rᵀ} ({@code [r, in]}), and only {@code R} ({@code [r, r]}) trained. Fields, with
+ * PEFT's names where PEFT has one: {@code r} (default 8), {@code lora_alpha} (default {@code r}, so
+ * {@code s = lora_alpha / r = 1}), {@code lora_dropout} (0), {@code r_init_std} (1e-5: R starts
+ * as {@code N(0, std²)} with this standard deviation, as the official code's
+ * {@code normal_(std=0.00001)}), plus the shared target fields.
+ *
+ * <p>Immutable; build with {@link #builder()}. A config read from {@code adapter_config.json}
+ * ({@link #fromJson}) creates zero placeholders instead of decomposing the weights, because the
+ * adapter file then supplies {@code A}, {@code B} and {@code R}.
+ */
+public final class LoraXsConfig extends PeftConfig {
+
+    /** The {@code peft_type}. */
+    public static final String PEFT_TYPE = "LORA_XS";
+
+    private final int r;
+    private final double loraAlpha;
+    private final double loraDropout;
+    private final double rInitStd;
+    private final boolean fromFile;
+
+    private LoraXsConfig(Builder b, Common common) {
+        super(common);
+        if (b.r <= 0) {
+            throw new IllegalArgumentException("r: must be a positive integer, got " + b.r);
+        }
+        double alpha = b.loraAlpha == null ? b.r : b.loraAlpha;
+        if (!Double.isFinite(alpha) || alpha == 0) {
+            throw new IllegalArgumentException("lora_alpha: must be a finite nonzero number, got " + alpha);
+        }
+        if (!(b.loraDropout >= 0 && b.loraDropout < 1)) {
+            throw new IllegalArgumentException("lora_dropout: must be in [0, 1), got " + b.loraDropout);
+        }
+        if (!(b.rInitStd >= 0) || !Double.isFinite(b.rInitStd)) {
+            throw new IllegalArgumentException("r_init_std: must be a finite number >= 0, got " + b.rInitStd);
+        }
+        this.r = b.r;
+        this.loraAlpha = alpha;
+        this.loraDropout = b.loraDropout;
+        this.rInitStd = b.rInitStd;
+        this.fromFile = b.fromFile;
+    }
+
+    /**
+     * Returns a builder with the defaults.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return PEFT_TYPE;
+    }
+
+    /**
+     * Returns {@code r}.
+     *
+     * @return the rank, the side of {@code R}
+     */
+    public int r() {
+        return r;
+    }
+
+    /**
+     * Returns {@code lora_alpha}.
+     *
+     * @return alpha
+     */
+    public double loraAlpha() {
+        return loraAlpha;
+    }
+
+    /**
+     * Returns the scaling {@code s = lora_alpha / r}.
+     *
+     * @return s
+     */
+    public double scaling() {
+        return loraAlpha / r;
+    }
+
+    /**
+     * Returns {@code lora_dropout}.
+     *
+     * @return the dropout probability applied to the adapter's input in training
+     */
+    public double loraDropout() {
+        return loraDropout;
+    }
+
+    /**
+     * Returns {@code r_init_std}.
+     *
+     * @return the standard deviation of R's initial entries
+     */
+    public double rInitStd() {
+        return rInitStd;
+    }
+
+    /**
+     * Returns whether this config was read from an adapter folder (its adapters start as zero
+     * placeholders that the adapter file fills).
+     *
+     * @return whether the weights come from a file
+     */
+    public boolean fromFile() {
+        return fromFile;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LoraXsConfig withCommon(Common common) {
+        Builder b = toBuilder();
+        b.common = common;
+        return b.build();
+    }
+
+    /**
+     * Returns a builder holding this config's values.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.common = common();
+        b.r = r;
+        b.loraAlpha = loraAlpha;
+        b.loraDropout = loraDropout;
+        b.rInitStd = rInitStd;
+        b.fromFile = fromFile;
+        return b;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void writeMethodFields(Map<String, JsonElement> m) {
+        m.put("r", new JsonPrimitive(r));
+        m.put("lora_alpha", JsonFields.number(loraAlpha));
+        m.put("lora_dropout", new JsonPrimitive(loraDropout));
+        m.put("r_init_std", new JsonPrimitive(rInitStd));
+    }
+
+    /**
+     * Parses adapter_config.json fields (missing fields take the defaults).
+     *
+     * @param f the fields
+     * @return the config, marked as coming from a file
+     */
+    public static LoraXsConfig fromJson(JsonFields f) {
+        Builder b = builder();
+        b.common = Common.fromJson(f);
+        b.r = f.integer("r", 8);
+        b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
+        b.loraDropout = f.number("lora_dropout", 0.0);
+        b.rInitStd = f.number("r_init_std", 1e-5);
+        b.fromFile = true;
+        f.accept("peft_type", "auto_mapping", "peft_version");
+        return b.build();
+    }
+
+    /** Builds a {@link LoraXsConfig}. */
+    public static final class Builder {
+        private Common common;
+        private TargetSpec targets;
+        private List<String> modulesToSave;
+        private BiasMode bias = BiasMode.NONE;
+        private String taskType;
+        private String baseModel;
+        private boolean inferenceMode;
+        private int r = 8;
+        private Double loraAlpha;
+        private double loraDropout;
+        private double rInitStd = 1e-5;
+        private boolean fromFile;
+
+        private Builder() {}
+
+        /**
+         * Sets {@code r}.
+         *
+         * @param r the rank, positive and at most {@code min(out, in)} of every target
+         * @return this
+         */
+        public Builder r(int r) {
+            this.r = r;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_alpha} (default: {@code r}, i.e. scaling 1).
+         *
+         * @param alpha alpha
+         * @return this
+         */
+        public Builder loraAlpha(double alpha) {
+            this.loraAlpha = alpha;
+            return this;
+        }
+
+        /**
+         * Sets {@code lora_dropout}.
+         *
+         * @param p dropout probability in [0, 1)
+         * @return this
+         */
+        public Builder loraDropout(double p) {
+            this.loraDropout = p;
+            return this;
+        }
+
+        /**
+         * Sets {@code r_init_std}.
+         *
+         * @param std standard deviation of R's initial N(0, std²) entries, {@code >= 0}
+         * @return this
+         */
+        public Builder rInitStd(double std) {
+            this.rInitStd = std;
+            return this;
+        }
+
+        /**
+         * Sets {@code target_modules} as names.
+         *
+         * @param names names matched exactly or as whole-segment suffixes
+         * @return this
+         */
+        public Builder targetModules(String... names) {
+            return targets(TargetSpec.of(TargetModules.names(names)));
+        }
+
+        /**
+         * Sets all target fields.
+         *
+         * @param spec {@code target_modules}, {@code exclude_modules}, {@code layers_to_transform},
+         *     {@code layers_pattern}
+         * @return this
+         */
+        public Builder targets(TargetSpec spec) {
+            this.targets = spec;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code modules_to_save}.
+         *
+         * @param modules modules trained and saved whole (e.g. a new classifier head)
+         * @return this
+         */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = List.of(modules);
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code bias}.
+         *
+         * @param bias which base biases train
+         * @return this
+         */
+        public Builder bias(BiasMode bias) {
+            this.bias = bias;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code task_type}; {@code "SEQ_CLS"} adds {@code classifier} and {@code score} to
+         * {@code modules_to_save}, as PEFT does.
+         *
+         * @param taskType the task type
+         * @return this
+         */
+        public Builder taskType(String taskType) {
+            this.taskType = taskType;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code base_model_name_or_path}.
+         *
+         * @param name informational base model name
+         * @return this
+         */
+        public Builder baseModelNameOrPath(String name) {
+            this.baseModel = name;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Sets {@code inference_mode}.
+         *
+         * @param mode whether the adapter is frozen
+         * @return this
+         */
+        public Builder inferenceMode(boolean mode) {
+            this.inferenceMode = mode;
+            common = null;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the config
+         */
+        public LoraXsConfig build() {
+            Common c = common;
+            if (c == null) {
+                if (targets == null) {
+                    throw new IllegalArgumentException("target_modules: required; give names (e.g. \"query\", \"value\"), a regex, or \"all-linear\"");
+                }
+                List<String> save = new ArrayList<>(modulesToSave == null ? List.of() : modulesToSave);
+                if ("SEQ_CLS".equals(taskType)) {
+                    save.add("classifier");
+                    save.add("score");
+                }
+                c = new Common(taskType, baseModel, null, inferenceMode, targets, save, bias);
+            }
+            return new LoraXsConfig(this, c);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package org.peft4j.lora.loldu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.peft4j.core.PeftException;
+import org.peft4j.core.PeftModel;
+import org.peft4j.core.adapter.AdapterHost;
+import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.testing.TinyNet;
+import org.peft4j.lora.linalg.LduResult;
+import org.peft4j.lora.linalg.Lu;
+import org.peft4j.lora.testing.ModelRuns;
+import org.peft4j.lora.testing.RectangularNet;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** LoLDU: the decomposition, the unchanged model at initialisation, what trains, counts, merge and files. */
+class LolduTest {
+
+    private static final int HIDDEN = 16;
+    private NDManager manager;
+    private NDArray x;
+
+    @BeforeEach
+    void setUp() {
+        Engine.getInstance().setRandomSeed(1234);
+        manager = NDManager.newBaseManager();
+        x = manager.randomNormal(new Shape(5, HIDDEN));
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    private TinyNet net(int seed) {
+        Engine.getInstance().setRandomSeed(seed);
+        return new TinyNet(manager, HIDDEN, 2, 3);
+    }
+
+    private static LolduConfig.Builder config() {
+        return LolduConfig.builder().r(6).targetModules("query", "value");
+    }
+
+    private static LolduAdapter adapter(PeftModel peft, String path) {
+        return (LolduAdapter) peft.hosts().stream().filter(h -> h.path().equals(path)).findFirst().orElseThrow().adapter(PeftModel.DEFAULT_ADAPTER);
+    }
+
+    /** Perturbs z and σ the way training would, so that the adapter is no longer a no-op. */
+    private static void train(PeftModel peft) {
+        for (AdapterHost h : peft.hosts()) {
+            LolduAdapter a = (LolduAdapter) h.adapter(PeftModel.DEFAULT_ADAPTER);
+            a.z().getArray().muli(1.5f).addi(0.1f);
+            a.sigma().getArray().muli(0.8f);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(LolduInit.class)
+    void theModelIsUnchangedAtInitialisation(LolduInit init) {
+        float[] base = ModelRuns.forward(net(1), x);
+        PeftModel peft = PeftModel.wrap(net(1), config().initMethod(init).build());
+        // σ·z − σ0·z0 is exactly zero at initialisation, whatever z0 is: the spec asks for 1e-5
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), x)) <= 1e-5f, init.toString());
+    }
+
+    @Test
+    void atFullRankTheFactorsReconstructTheWeightAndBIsThePermutedLowerFactor() {
+        for (String path : new String[] {"up", "down"}) {
+            // up is [10, 6] (out > in), down is [6, 10] (out < in); full rank r = 6
+            PeftModel peft = PeftModel.wrap(new RectangularNet(manager, 6, 10, 3), LolduConfig.builder().r(6).targetModules(path).build());
+            AdapterHost host = peft.hosts().get(0);
+            NDArray w = host.base().weightCopy(manager);
+            LolduAdapter a = adapter(peft, path);
+            NDArray b = a.permutedLower().getArray();
+            NDArray z0 = a.z().getArray();
+            NDArray rebuilt = b.mul(z0.reshape(1, 6)).matMul(a.upper().getArray());
+            // P·L·diag(D)·U = W within float32 round-off of a 6-pivot LU (the linalg package's bound is 1e-4 relative)
+            float rel = rebuilt.sub(w).norm().getFloat() / w.norm().getFloat();
+            assertTrue(rel < 1e-5f, path + ": relative error " + rel);
+            try (LduResult ldu = Lu.ldu(w, manager)) {
+                NDArray pl = ldu.permutationMatrix(manager).matMul(ldu.l().get(":, :6"));
+                assertArrayEquals(pl.toFloatArray(), b.toFloatArray(), 0f, "B = P·L_r");
+                assertArrayEquals(ldu.d().toFloatArray(), z0.toFloatArray(), 0f, "z0 = D_r for init lu");
+                float[] diagonal = a.upper().getArray().get(":, :6").toFloatArray();
+                for (int i = 0; i < 6; i++) {
+                    assertEquals(1f, diagonal[i * 6 + i], 0f, "U_r is unit upper");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theFirstRPivotsAreKeptInOrder() {
+        PeftModel peft = PeftModel.wrap(net(2), LolduConfig.builder().r(3).targetModules("query").build());
+        AdapterHost h = peft.hosts().get(0);
+        try (LduResult ldu = Lu.ldu(h.base().weightCopy(manager), manager)) {
+            assertArrayEquals(ldu.d().get(":3").toFloatArray(), adapter(peft, h.path()).z().getArray().toFloatArray(), 0f);
+        }
+    }
+
+    @Test
+    void initialDiagonalsFollowTheOfficialInitMethods() {
+        PeftModel lu = PeftModel.wrap(net(3), config().build());
+        float[] d = adapter(lu, "encoder.layer.0.attention.self.query").z().getArray().toFloatArray();
+        double mean = 0;
+        for (float v : d) {
+            mean += v;
+        }
+        mean /= d.length;
+        float[] constant = adapter(PeftModel.wrap(net(3), config().initMethod(LolduInit.CONSTANT).build()), "encoder.layer.0.attention.self.query")
+                .z().getArray().toFloatArray();
+        for (float v : constant) {
+            assertEquals(mean, v, 1e-6);
+        }
+        float[] uniform = adapter(PeftModel.wrap(net(3), config().initMethod(LolduInit.UNIFORM).build()), "encoder.layer.0.attention.self.query")
+                .z().getArray().toFloatArray();
+        for (float v : uniform) {
+            assertTrue(Math.abs(v) <= Math.abs(mean) / 2 + 1e-6, "uniform within ±|mean|/2");
+        }
+    }
+
+    @Test
+    void onlyZAndSigmaReceiveGradients() {
+        PeftModel peft = PeftModel.wrap(net(4), config().build());
+        Map<String, Parameter> trainable = ModelRuns.trainable(peft.block());
+        assertEquals(8, trainable.size(), trainable.keySet().toString());
+        trainable.keySet().forEach(k -> assertTrue(k.endsWith("." + LolduAdapter.KEY_Z) || k.endsWith("." + LolduAdapter.KEY_SIGMA), k));
+        ModelRuns.backward(peft.block(), x);
+        trainable.values().forEach(p -> assertTrue(p.getArray().getGradient().abs().sum().getFloat() > 0, p.getName()));
+        LolduAdapter a = adapter(peft, "encoder.layer.0.attention.self.value");
+        assertFalse(a.upper().getArray().hasGradient());
+        assertFalse(a.permutedLower().getArray().hasGradient());
+    }
+
+    @Test
+    void trainsRPlusOneValuesPerMatrixOrRWithoutSigma() {
+        assertEquals(4L * (6 + 1), PeftModel.wrap(net(5), config().build()).trainableParameters().trainable());
+        PeftModel zOnly = PeftModel.wrap(net(5), config().trainSigma(false).build());
+        assertEquals(4L * 6, zOnly.trainableParameters().trainable());
+        ModelRuns.backward(zOnly.block(), x);
+        assertFalse(adapter(zOnly, "encoder.layer.0.attention.self.query").sigma().getArray().hasGradient());
+    }
+
+    @Test
+    void mergeWritesTheEffectiveWeightAndUnmergeRestoresTheBase() {
+        PeftModel peft = PeftModel.wrap(net(6), config().build());
+        train(peft);
+        // the base weight is never rewritten, so with the adapter off the model is exactly the original
+        try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
+            assertArrayEquals(ModelRuns.forward(net(6), x), ModelRuns.forward(peft.block(), x), 0f, "disabled = the original base");
+        }
+        Map<String, float[]> weights = ModelRuns.snapshot(peft.block());
+        float[] unmerged = ModelRuns.forward(peft.block(), x);
+        peft.merge(true);
+        assertTrue(ModelRuns.maxAbsDiff(unmerged, ModelRuns.forward(peft.block(), x)) < 1e-5f, "merged = unmerged within float32 round-off");
+        peft.unmerge();
+        ModelRuns.snapshot(peft.block()).forEach((k, v) -> assertArrayEquals(weights.get(k), v, 1e-6f, k));
+    }
+
+    @Test
+    void saveAndLoadOnTheOriginalBaseReproduceTheTrainedModel(@TempDir Path dir) throws Exception {
+        PeftModel peft = PeftModel.wrap(net(7), config().initMethod(LolduInit.UNIFORM).modulesToSave("classifier").build());
+        train(peft);
+        float[] expected = ModelRuns.forward(peft.block(), x);
+        peft.save(dir);
+        Engine.getInstance().setRandomSeed(4321); // a different draw of z0 must not matter: it is read from the file
+        PeftModel loaded = PeftModel.load(net(7), dir, false);
+        assertArrayEquals(expected, ModelRuns.forward(loaded.block(), x), 0f);
+    }
+
+    @Test
+    void configRoundTripsThroughJsonAndBadValuesNameTheField() {
+        LolduConfig c = LolduConfig.builder().r(384).loraAlpha(1).initMethod(LolduInit.NORMAL).trainSigma(false).targetModules("query").build();
+        LolduConfig back = LolduConfig.fromJson(new JsonFields(c.toJson()));
+        assertEquals(c.toJson(), back.toJson());
+        assertEquals(1.0 / 384, back.initialSigma(), 1e-15);
+        assertEquals(1.0, config().build().initialSigma(), 0, "lora_alpha defaults to r: σ0 = 1");
+        com.google.gson.JsonObject json = c.toJson();
+        json.addProperty("init_method", "zeros");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LolduConfig.fromJson(new JsonFields(json)));
+        assertTrue(e.getMessage().startsWith("init_method:") && e.getMessage().contains("\"uniform\""), e.getMessage());
+        PeftException rank = assertThrows(PeftException.class, () -> PeftModel.wrap(net(8), config().r(17).build()));
+        assertTrue(rank.getMessage().startsWith("r: 17"), rank.getMessage());
+    }
+}
