@@ -113,7 +113,7 @@ class ConfigErrorMessagesTest {
         json(cases, "\"bias\": \"some\"", "bias", "none, all, lora_only");
         json(cases, "\"bias\": 5", "bias", "expected a string");
         json(cases, "\"task_type\": \"FOO\"", "task_type", "SEQ_CLS", "CAUSAL_LM");
-        json(cases, "\"init_lora_weights\": \"pissa\"", "init_lora_weights", "true, false, \"gaussian\"");
+        json(cases, "\"init_lora_weights\": \"olora\"", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": 5", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": []", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": {}", "init_lora_weights", "true, false, \"gaussian\"");
@@ -151,7 +151,7 @@ class ConfigErrorMessagesTest {
         json(cases, "\"fan_in_fan_out\": true", "fan_in_fan_out", "only false");
         json(cases, "\"layer_replication\": [[0, 1]]", "layer_replication", "allowed value: null");
         jsonReplacing(cases, "\"peft_type\": \"NOPE\", \"target_modules\": [\"query\"]", "peft_type 'NOPE'",
-                "registered: [LORA]");
+                "registered: [", "LORA");
         jsonReplacing(cases, "\"peft_type\": 5, \"target_modules\": [\"query\"]", "peft_type", "expected a string");
         jsonReplacing(cases, "\"target_modules\": [\"query\"]", "peft_type is missing", "\"LORA\"");
         cases.add(new BadValue("document that is a list", () -> readConfig("[]"), IOException.class,
