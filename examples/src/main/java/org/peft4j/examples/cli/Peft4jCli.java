@@ -18,6 +18,7 @@ import java.io.PrintWriter;
             FinetuneCommand.class,
             ForwardCommand.class,
             InspectCommand.class,
+            QuantizeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Peft4jCli implements Runnable {
