@@ -521,13 +521,13 @@ public final class PeftModel {
             boolean denseParams = n.block().getDirectParameters().contains("weight");
             if (n.block() instanceof LinearLayer && !denseParams) {
                 LinearLayer l = (LinearLayer) n.block();
-                total += l.parameterCount() - (l.bias() == null ? 0 : l.bias().getShape().size());
+                total += l.parameterCount() - (l.bias() == null ? 0 : elementCount(l.bias()));
             }
             for (Parameter p : n.block().getDirectParameters().values()) {
-                if (!seen.add(p) || p.getShape() == null) {
+                if (!seen.add(p)) {
                     continue;
                 }
-                long size = p.getShape().size();
+                long size = elementCount(p);
                 if (n.block() instanceof LinearLayer && !denseParams && p != ((LinearLayer) n.block()).bias()) {
                     continue; // packed storage of a quantized layer: counted logically above
                 }
@@ -538,6 +538,13 @@ public final class PeftModel {
             }
         }
         return new TrainableSummary(trainable, total);
+    }
+
+    private static long elementCount(Parameter p) {
+        if (p.getShape() != null) {
+            return p.getShape().size();
+        }
+        return p.isInitialized() ? p.getArray().getShape().size() : 0;
     }
 
     /**
