@@ -77,7 +77,36 @@ final class PendingFile implements Closeable {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         committed = true;
         syncFolder(target.getParent());
+        removeStaleTemps();
     }
+
+    /**
+     * Removes temporary files of the same target left by writers that died (killed mid-save) more than
+     * an hour ago; a younger one may belong to a writer still running and is left alone.
+     */
+    private void removeStaleTemps() {
+        // temp names are "." + target name + "." + random hex + ".tmp"
+        String own = temp.getFileName().toString();
+        String prefix = own.substring(0, own.lastIndexOf('.', own.length() - ".tmp".length() - 1) + 1);
+        long cutoff = System.currentTimeMillis() - STALE_TEMP_MILLIS;
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(target.getParent())) {
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                try {
+                    if (n.startsWith(prefix) && n.endsWith(".tmp") && !n.equals(own) && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // best effort
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: leftovers are harmless, only untidy
+        }
+    }
+
+    /** How old a leftover temporary file must be before a later save of the same target removes it. */
+    static final long STALE_TEMP_MILLIS = 60L * 60 * 1000;
 
     /** Persists the rename itself; some platforms (Windows) cannot open folders, which is then skipped. */
     private static void syncFolder(Path folder) {
