@@ -14,11 +14,13 @@ import java.util.SplittableRandom;
  * so results match PEFT on the same libtorch.
  *
  * <p>The mask is {@code |t| >= (k-th largest |t|)} when exactly {@code k} entries pass that test
- * (then it is the same set {@code topk} selects); only when magnitudes tie at the threshold are the
- * {@code topk} indices scattered into the mask. For long tensors the k-th largest magnitude is
- * found without a top-k over all entries: a seeded sample brackets it, and a top-k runs over the
- * few entries inside the bracket (exact; the sample only decides the speed). Task tensors are
- * processed one at a time, so the extra memory is about two tensors' worth.
+ * (then it is the same set {@code topk} selects). When magnitudes tie at the threshold, a tensor of
+ * up to 2^17 entries keeps the tied entries {@code topk} returns (as PEFT on the same libtorch);
+ * a longer one keeps the tied entries with the lowest flat indices ({@code topk}'s choice among
+ * ties is unspecified and differs between CPU and GPU). For long tensors the k-th largest
+ * magnitude is found without a top-k over all entries: a seeded sample brackets it, and a top-k
+ * runs over the few entries inside the bracket (exact; the sample only decides the speed). Task
+ * tensors are processed one at a time, so the extra memory is about two tensors' worth.
  */
 public final class MagnitudePruning {
 
@@ -150,10 +152,17 @@ public final class MagnitudePruning {
         NDArray band = abs.take(atLeastLo.logicalXor(aboveHi).nonzero().flatten());
         long inBand = k - above;
         float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
-        if (count(band.gte(threshold)) != inBand) {
-            return false;
+        long strictlyAbove = above + count(band.gt(threshold));
+        if (strictlyAbove + count(band.eq(threshold)) == k) {
+            row.muli(abs.gte(threshold));
+            return true;
         }
-        row.muli(abs.gte(threshold));
+        // magnitudes tie at the threshold: keep the tied entries with the lowest indices
+        NDArray tied = abs.eq(threshold).nonzero().flatten(); // ascending flat indices
+        NDArray first = tied.get("0:" + (k - strictlyAbove));
+        NDArray keep = abs.gt(threshold).toType(DataType.FLOAT32, false);
+        keep = keep.scatter(first, first.onesLike().toType(DataType.FLOAT32, false), 0);
+        row.muli(keep);
         return true;
     }
 }
