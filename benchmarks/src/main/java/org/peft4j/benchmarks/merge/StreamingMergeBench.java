@@ -81,6 +81,8 @@ public final class StreamingMergeBench {
         long rows = (long) tensorMb * 1024 * 1024 / 4 / COLS;
         int tensors = (int) Math.max(1, Math.round(gib * 1024 / tensorMb));
         Path dir = Files.createTempDirectory(Path.of(opts.get("--dir")), "peft4j-merge-bench");
+        Thread cleanup = new Thread(() -> deleteQuietly(dir), "delete-bench-files");
+        Runtime.getRuntime().addShutdownHook(cleanup); // also on Ctrl-C
         try {
             System.out.printf("generating 3 checkpoints of %d tensors [%d, %d] float32 (%.2f GiB each) in %s%n",
                     tensors, rows, COLS, tensors * rows * COLS * 4 / (double) (1L << 30), dir);
@@ -113,19 +115,26 @@ public final class StreamingMergeBench {
             System.out.println("(peak RSS: largest VmHWM over the repeats, whole child JVM; throughput relative to"
                     + " the copy baseline = baseline seconds / phase seconds)");
         } finally {
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : (Iterable<Path>) s::iterator) {
-                    Files.deleteIfExists(p);
-                }
+            deleteQuietly(dir);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Files.deleteIfExists(p);
             }
             Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e.getMessage());
         }
     }
 
     private static String label(String phase, String density) {
         return switch (phase) {
             case "copy" -> "copy baseline";
-            case "ta" -> "task arithmetic";
+            case "ta" -> "task arithmetic l=0.5";
             case "ties" -> "ties density " + density;
             default -> phase;
         };
@@ -167,7 +176,7 @@ public final class StreamingMergeBench {
         String[] files = fileList.split(",");
         MergeMethod method = switch (phase) {
             case "copy" -> null;
-            case "ta" -> TaskVectorMerge.of(TaskArithmetic.of(0.5, 0.5));
+            case "ta" -> new TaskVectorMerge(TaskArithmetic.of(1, 1), 0.5); // theta_b + 0.5 (tau_1 + tau_2)
             case "ties" -> TaskVectorMerge.of(Ties.of(density, 1, 1));
             default -> throw new IllegalArgumentException("unknown phase " + phase + " (allowed: copy, ta, ties)");
         };

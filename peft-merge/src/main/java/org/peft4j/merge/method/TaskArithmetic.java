@@ -33,9 +33,13 @@ public record TaskArithmetic(Weights weights, boolean normalize) implements Task
     /** {@inheritDoc} */
     @Override
     public NDArray combineOverwriting(String tensorName, NDArray taus) {
+        weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
+            if (!weights.allOnes()) {
+                taus.muli(weights.broadcastTo(taus));
+            }
+            result = taus.sum(new int[] {0});
             if (normalize) {
                 double divisor = weights.sum();
                 result.divi(Math.abs(divisor) < 1e-8 ? 1.0 : divisor);

@@ -74,6 +74,18 @@ public final class Weights {
     }
 
     /**
+     * @return whether every weight is exactly 1 (a weighted sum is then a plain sum)
+     */
+    public boolean allOnes() {
+        for (double v : values) {
+            if (v != 1.0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * @return a copy of the values
      */
     public double[] toArray() {

@@ -2,6 +2,7 @@ package org.peft4j.merge.sparsify;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -14,11 +15,13 @@ import java.util.SplittableRandom;
  * so results match PEFT on the same libtorch.
  *
  * <p>The mask is {@code |t| >= (k-th largest |t|)} when exactly {@code k} entries pass that test
- * (then it is the same set {@code topk} selects); only when magnitudes tie at the threshold are the
- * {@code topk} indices scattered into the mask. For long tensors the k-th largest magnitude is
- * found without a top-k over all entries: a seeded sample brackets it, and a top-k runs over the
- * few entries inside the bracket (exact; the sample only decides the speed). Task tensors are
- * processed one at a time, so the extra memory is about two tensors' worth.
+ * (then it is the same set {@code topk} selects). When magnitudes tie at the threshold, a tensor of
+ * up to 2^17 entries keeps the tied entries {@code topk} returns (as PEFT on the same libtorch);
+ * a longer one keeps the tied entries with the lowest flat indices ({@code topk}'s choice among
+ * ties is unspecified and differs between CPU and GPU). For long tensors the k-th largest
+ * magnitude is found without a top-k over all entries: a seeded sample brackets it, and a top-k
+ * runs over the few entries inside the bracket (exact; the sample only decides the speed). Task
+ * tensors are processed one at a time, so the extra memory is about two tensors' worth.
  */
 public final class MagnitudePruning {
 
@@ -27,6 +30,9 @@ public final class MagnitudePruning {
 
     /** Sample size of the banded search for longer rows. */
     private static final int SAMPLE = 1 << 16;
+
+    /** Entries counted per float32 sum: every count up to 2^24 is exact in float32. */
+    private static final long COUNT_CHUNK = 1L << 24;
 
     private MagnitudePruning() {}
 
@@ -112,10 +118,21 @@ public final class MagnitudePruning {
         }
     }
 
+    // Number of true entries. Summed as float32 (libtorch's float reduction is vectorised, its
+    // integer one is several times slower), in chunks of 2^24 entries so every partial sum is exact.
     private static long count(NDArray bool) {
-        try (NDArray sum = bool.sum()) {
-            return sum.toType(DataType.INT64, false).getLong();
+        long n = bool.size();
+        long total = 0;
+        try (NDArray flat = bool.flatten()) {
+            for (long start = 0; start < n; start += COUNT_CHUNK) {
+                try (NDArray chunk = flat.get(start + ":" + Math.min(n, start + COUNT_CHUNK));
+                        NDArray ones = chunk.toType(DataType.FLOAT32, false);
+                        NDArray sum = ones.sum()) {
+                    total += (long) sum.getFloat();
+                }
+            }
         }
+        return total;
     }
 
     /**
@@ -140,20 +157,29 @@ public final class MagnitudePruning {
         int rank = (int) Math.round((1 - p) * SAMPLE); // ascending position of the target
         float lo = sample[Math.max(rank - margin, 0)];
         float hi = sample[Math.min(rank + margin, SAMPLE - 1)];
-        NDArray atLeastLo = abs.gte(lo);
         NDArray aboveHi = abs.gt(hi);
         long above = count(aboveHi);
-        if (above >= k || count(atLeastLo) < k) {
+        if (above >= k) {
             return false;
         }
-        // aboveHi is a subset of atLeastLo, so xor leaves lo <= |x| <= hi
-        NDArray band = abs.take(atLeastLo.logicalXor(aboveHi).nonzero().flatten());
+        // aboveHi is a subset of abs >= lo, so xor leaves lo <= |x| <= hi
+        NDArray band = abs.take(abs.gte(lo).logicalXor(aboveHi).nonzero().flatten());
         long inBand = k - above;
-        float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
-        if (count(band.gte(threshold)) != inBand) {
+        if (band.size() < inBand) {
             return false;
         }
-        row.muli(abs.gte(threshold));
+        float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
+        long strictlyAbove = above + count(band.gt(threshold));
+        if (strictlyAbove + count(band.eq(threshold)) == k) {
+            row.muli(abs.gte(threshold));
+            return true;
+        }
+        // magnitudes tie at the threshold: keep the tied entries with the lowest indices
+        NDArray tied = abs.eq(threshold).nonzero().flatten(); // ascending flat indices
+        NDIndex keptTies = new NDIndex("{}", tied.get("0:" + (k - strictlyAbove)));
+        NDArray tiedValues = row.get(keptTies);
+        row.muli(abs.gt(threshold));
+        row.set(keptTies, tiedValues);
         return true;
     }
 }

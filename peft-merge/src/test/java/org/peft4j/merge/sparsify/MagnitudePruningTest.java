@@ -121,6 +121,20 @@ class MagnitudePruningTest {
         }
         assertEquals(k, kept);
         assertTrue(smallestKept >= largestDropped);
+        // documented tie rule for long tensors: among entries at the threshold magnitude, the lowest
+        // indices are kept, so no kept tied entry comes after a dropped tied entry
+        int lastKeptTie = -1;
+        int firstDroppedTie = Integer.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            if (Math.abs(values[i]) == smallestKept) {
+                if (actual[i] != 0f) {
+                    lastKeptTie = i;
+                } else {
+                    firstDroppedTie = Math.min(firstDroppedTie, i);
+                }
+            }
+        }
+        assertTrue(lastKeptTie < firstDroppedTie);
     }
 
     @ParameterizedTest
