@@ -16,6 +16,7 @@ import java.io.PrintWriter;
         description = "Parameter-efficient fine-tuning on the JVM.",
         subcommands = {
             FinetuneCommand.class,
+            MergeCommand.class,
             ForwardCommand.class,
             InspectCommand.class,
             QuantizeCommand.class,

@@ -128,4 +128,52 @@ class CommandLineTest {
         String err2 = run(2, "finetune", "--dropout", "1.5")[1].strip();
         assertTrue(err2.contains("--dropout") && err2.contains("[0, 1)"), err2);
     }
+
+    @Test
+    void mergeRecipeAppliesTiesAsPeftsPublishedExample(@TempDir Path tmp) throws IOException {
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            org.peft4j.core.io.SafetensorsWriter.save(tmp.resolve("base.safetensors"), java.util.Map.of("w", m.zeros(new ai.djl.ndarray.types.Shape(4))), java.util.Map.of());
+            org.peft4j.core.io.SafetensorsWriter.save(tmp.resolve("a.safetensors"), java.util.Map.of("w", m.create(new float[] {1, -2, 3, 0})), java.util.Map.of());
+            org.peft4j.core.io.SafetensorsWriter.save(tmp.resolve("b.safetensors"), java.util.Map.of("w", m.create(new float[] {-1, -1, 1, 2})), java.util.Map.of());
+        }
+        Files.writeString(tmp.resolve("recipe.yaml"), "method: ties\nbase: base.safetensors\nmodels:\n  - {path: a.safetensors, weight: 1}\n"
+                + "  - {path: b.safetensors, weight: 1}\ndensity: 1.0\noutput: out/merged.safetensors\n");
+        run(0, "merge", tmp.resolve("recipe.yaml").toString());
+        try (org.peft4j.core.io.SafetensorsReader r = org.peft4j.core.io.SafetensorsReader.open(tmp.resolve("out/merged.safetensors"))) {
+            // PEFT's published TIES example (peft-semantics.md section 7.2)
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {1, -1.5f, 2, 2}, r.readFloats("w"));
+        }
+        Files.writeString(tmp.resolve("bad.yaml"), "method: ties\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\ndensity: 1.5\noutput: x.safetensors\n");
+        String err = run(2, "merge", tmp.resolve("bad.yaml").toString())[1].strip();
+        assertTrue(err.contains("density") && err.contains("(0, 1]"), err);
+    }
+
+    @Test
+    void quantizeWritesBitsandbytesLayoutAndDequantizesBack(@TempDir Path tmp) throws IOException {
+        Path q = tmp.resolve("q.safetensors");
+        run(0, "quantize", "--in", fixture("tiny-bert/model.safetensors").toString(), "--out", q.toString(), "--type", "nf4", "--double-quant", "--keep", "classifier.*");
+        try (org.peft4j.core.io.SafetensorsReader r = org.peft4j.core.io.SafetensorsReader.open(q)) {
+            String w = "bert.encoder.layer.0.attention.self.query.weight";
+            assertTrue(r.contains(w + ".quant_state.bitsandbytes__nf4") && r.contains(w + ".nested_absmax") && r.contains(w + ".absmax"), r.names().toString());
+            assertEquals("U8", r.info(w).dtype().fileName());
+            assertFalse(r.contains("classifier.weight.absmax"), "--keep leaves the head as it is");
+        }
+        Path d = tmp.resolve("d.safetensors");
+        run(0, "quantize", "--dequantize", "--in", q.toString(), "--out", d.toString());
+        try (org.peft4j.core.io.SafetensorsReader orig = org.peft4j.core.io.SafetensorsReader.open(fixture("tiny-bert/model.safetensors"));
+                org.peft4j.core.io.SafetensorsReader back = org.peft4j.core.io.SafetensorsReader.open(d)) {
+            String w = "bert.encoder.layer.0.attention.self.query.weight";
+            float[] a = orig.readFloats(w);
+            float[] b = back.readFloats(w);
+            double absmax = 0;
+            double err = 0;
+            for (int i = 0; i < a.length; i++) {
+                absmax = Math.max(absmax, Math.abs(a[i]));
+                err = Math.max(err, Math.abs(a[i] - b[i]));
+            }
+            // NF4's largest gap between neighbouring codes is 1 - 0.7230 = 0.277 of a block's absmax: the error is at most half of it
+            assertTrue(err <= 0.139 * absmax + 1e-6, "max error " + err + " vs absmax " + absmax);
+        }
+        assertEquals(2, Peft4jCli.execute("quantize", "--in", q.toString(), "--out", d.toString(), "--blocksize", "100"));
+    }
 }
