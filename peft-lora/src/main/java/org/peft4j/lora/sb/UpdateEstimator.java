@@ -159,7 +159,7 @@ public final class UpdateEstimator {
                 return new UpdateEstimate(out, layers, config.r(), samples, config.effectiveLearningRate());
             } finally {
                 for (Site s : sites) {
-                    removeProbe(model, s, probes.get(s.path));
+                    removeProbe(model, s);
                 }
                 trainable.forEach((p, t) -> p.freeze(!t));
             }
@@ -235,14 +235,11 @@ public final class UpdateEstimator {
         return probe;
     }
 
-    private static void removeProbe(Block root, Site s, GradientProbe probe) {
-        if (probe == null) {
-            return;
-        }
+    private static void removeProbe(Block root, Site s) {
         if (s.host.adapter(PROBE) != null) {
             s.host.removeAdapter(PROBE);
+            s.host.setActive(s.activeBefore);
         }
-        s.host.setActive(s.activeBefore);
         if (s.temporaryHost && BlockPaths.get(root, s.path) == s.host) {
             BlockPaths.replace(root, s.path, s.host.baseBlock());
         }
