@@ -1,12 +1,27 @@
 package org.peft4j.examples.quickstart;
 
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.djl.translate.Batchifier;
+
 import org.peft4j.core.PeftModel;
+import org.peft4j.examples.data.LabelledText;
+import org.peft4j.examples.data.Splits;
+import org.peft4j.examples.train.BatchEncoder;
 import org.peft4j.lora.LoraConfig;
+import org.peft4j.lora.LoraInit;
+import org.peft4j.lora.loldu.LolduConfig;
+import org.peft4j.lora.sb.LoraSbConfig;
+import org.peft4j.lora.sb.UpdateEstimator;
+import org.peft4j.lora.xs.LoraXsConfig;
 import org.peft4j.quant.QuantConfig;
 import org.peft4j.quant.nn.KbitTraining;
 import org.peft4j.quant.nn.ModelQuantizer;
 import org.peft4j.quant.nn.QuantizationReport;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +45,51 @@ public final class AdapterRecipes {
                     q.quantized().size(), q.bytesBefore() / 1e6, q.bytesAfter() / 1e6, q.bitsPerParameter());
             return PeftModel.wrap(model, lora(o));
         });
+        RECIPES.put("pissa", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LoraConfig.builder()
+                .r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout()).initLoraWeights(LoraInit.PISSA)
+                .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
+                .baseModelNameOrPath(BASE_MODEL).build()));
+        RECIPES.put("lora-xs", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LoraXsConfig.builder()
+                .r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())
+                .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
+                .baseModelNameOrPath(BASE_MODEL).build()));
+        RECIPES.put("lora-sb", AdapterRecipes::loraSb);
+        // LoLDU: r pivots per matrix (use --rank 384 for MiniLM's full rank, as the paper does); σ0 = 1
+        RECIPES.put("loldu", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LolduConfig.builder()
+                .r(o.rank()).targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
+                .baseModelNameOrPath(BASE_MODEL).build()));
+    }
+
+    /** Samples of the training split LoRA-SB estimates its starting point from. */
+    private static final int LORA_SB_SAMPLES = 64;
+
+    /**
+     * LoRA-SB: estimates the first full fine-tuning update on {@value #LORA_SB_SAMPLES} training
+     * samples (the loss is the run's own cross-entropy, the learning rate the one the first warm-up
+     * step of the quickstart's schedule will use), then wraps. Scaling 1 (alpha = r), as the
+     * official scripts force.
+     */
+    private static PeftModel loraSb(MeanPoolingClassifier model, QuickstartOptions o, Splits data, BatchEncoder encoder, NDManager manager) {
+        int steps = o.epochs() * ((data.train().size() + o.batchSize() - 1) / o.batchSize());
+        int warmup = Math.max(1, (int) Math.round(steps * 0.06)); // Quickstart's FineTuner warm-up fraction
+        LoraSbConfig config = LoraSbConfig.builder()
+                .r(o.rank()).loraDropout(o.dropout()).numSamples(LORA_SB_SAMPLES).estimationSchedule(o.learningRate(), warmup)
+                .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
+                .baseModelNameOrPath(BASE_MODEL).build();
+        List<LabelledText> items = data.train().shuffled(o.seed()).items();
+        List<Batch> batches = new ArrayList<>();
+        for (int start = 0; start < Math.min(items.size(), LORA_SB_SAMPLES); start += o.batchSize()) {
+            List<LabelledText> part = items.subList(start, Math.min(Math.min(items.size(), LORA_SB_SAMPLES), start + o.batchSize()));
+            NDManager bm = manager.newSubManager(); // closed with its batch
+            long[] labels = new long[part.size()];
+            List<String> texts = new ArrayList<>();
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = data.train().labelIndex(part.get(i).label());
+                texts.add(part.get(i).text());
+            }
+            batches.add(new Batch(bm, encoder.encode(texts, bm), new NDList(bm.create(labels)), part.size(), Batchifier.STACK, Batchifier.STACK, 0, 0));
+        }
+        return UpdateEstimator.wrap(model, config, batches.iterator(), Loss.softmaxCrossEntropyLoss());
     }
 
     private AdapterRecipes() {}

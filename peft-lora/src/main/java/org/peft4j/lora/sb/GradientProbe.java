@@ -7,39 +7,61 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.adapter.Adapter;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
- * A zero-valued additive weight {@code D} ({@code [out, in]}) on a frozen layer: {@code delta(x) =
- * x·Dᵀ = 0}. Since the layer computes {@code x·(W + D)ᵀ}, the gradient of any loss with respect to
- * {@code D} equals its gradient with respect to {@code W}, without {@code W} ever requiring a
- * gradient; and it works for any {@link org.peft4j.core.nn.LinearLayer}, quantized ones included.
- * Gradients accumulate in {@code D} across backward passes (DJL does not zero them); closing the
- * probe's parameter frees {@code D} and its gradient.
+ * Collects the gradient of a loss with respect to a frozen layer's weight without the weight ever
+ * requiring a gradient. Each forward pass adds a zero tap {@code t} ({@code [..., out]}, requiring a
+ * gradient) to the layer's output, so {@code ∂L/∂t = ∂L/∂y}; after the backward pass {@link
+ * #collect()} adds {@code (∂L/∂y)ᵀ·x} (summed over every leading axis) to a float32 {@code [out,
+ * in]} sum — exactly {@code ∂L/∂W} for {@code y = x·Wᵀ + b}, at the cost of the weight gradient
+ * itself. It works for any {@link org.peft4j.core.nn.LinearLayer}, quantized ones included.
  */
 final class GradientProbe extends AbstractBlock implements Adapter {
 
-    private final Parameter probe;
+    private final long out;
+    private final long in;
+    private final NDArray sum;
+    private final List<NDArray[]> taps = new ArrayList<>();
 
     GradientProbe(NDManager manager, long out, long in) {
         super((byte) 1);
-        NDArray zeros = manager.zeros(new Shape(out, in), DataType.FLOAT32);
-        probe = addParameter(Parameter.builder().setName("update_probe").setType(Parameter.Type.WEIGHT).optShape(zeros.getShape()).optArray(zeros).build());
-        probe.freeze(false);
+        this.out = out;
+        this.in = in;
+        this.sum = manager.zeros(new Shape(out, in), DataType.FLOAT32);
         inputShapes = new Shape[] {new Shape(-1, in)};
     }
 
-    /** Returns a handle on the accumulated gradient {@code [out, in]}, attached to {@code manager}. */
-    NDArray gradientSum(NDManager manager) {
-        NDArray g = probe.getArray().getGradient();
-        g.attach(manager);
-        return g;
+    /**
+     * Adds {@code (∂L/∂y)ᵀ·x} of every forward pass since the last call to the sum; call it after
+     * the backward pass, while the pass's arrays are still open.
+     */
+    void collect() {
+        for (NDArray[] t : taps) {
+            NDArray x = t[0];
+            NDArray tap = t[1];
+            NDArray g = tap.getGradient(); // in the tap's (the batch's) manager
+            NDArray g2 = g.reshape(-1, out).transpose();
+            NDArray x2 = (x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false)).reshape(-1, in);
+            sum.addi(g2.matMul(x2));
+        }
+        taps.clear();
+    }
+
+    /**
+     * Returns the gradient summed so far.
+     *
+     * @return {@code [out, in]} float32, owned by the probe's manager
+     */
+    NDArray gradientSum() {
+        return sum;
     }
 
     /** {@inheritDoc} */
@@ -52,15 +74,17 @@ final class GradientProbe extends AbstractBlock implements Adapter {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        NDArray d = ps.getValue(probe, x.getDevice(), training);
-        NDArray xd = x.getDataType() == d.getDataType() ? x : x.toType(d.getDataType(), false);
-        return new NDList(Linear.linear(xd, d).singletonOrThrow());
+        Shape s = x.getShape();
+        NDArray tap = x.getManager().zeros(s.slice(0, s.dimension() - 1).add(out), DataType.FLOAT32);
+        tap.setRequiresGradient(true);
+        taps.add(new NDArray[] {x.stopGradient(), tap});
+        return new NDList(tap);
     }
 
     /** {@inheritDoc} */
     @Override
     public NDArray deltaWeight(NDManager manager) {
-        return manager.zeros(probe.getArray().getShape(), DataType.FLOAT32);
+        return manager.zeros(new Shape(out, in), DataType.FLOAT32);
     }
 
     /** {@inheritDoc} */
@@ -72,19 +96,19 @@ final class GradientProbe extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public void setTrainable(boolean trainable) {
-        probe.freeze(!trainable);
+        // nothing to train: the tap is created per forward pass
     }
 
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(probe.getShape().get(0))};
+        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
     }
 
     /** {@inheritDoc} */
     @Override
     public boolean isInitialized() {
-        return probe.isInitialized();
+        return true;
     }
 }

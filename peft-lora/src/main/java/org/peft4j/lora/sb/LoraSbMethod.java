@@ -85,8 +85,13 @@ public final class LoraSbMethod implements PeftMethod {
         return new LoraXsAdapter(LoraSbConfig.PEFT_TYPE, a, b, latent, c.scaling(), c.loraDropout());
     }
 
+    /**
+     * A copy with its own storage: a same-device, same-dtype {@code toDevice(…, true)} aliases in
+     * DJL 0.36's PyTorch engine, and the estimate's arrays may live in host memory that is freed
+     * when the estimate is closed.
+     */
     private static NDArray copy(NDArray source, NDManager owner, Device device) {
-        NDArray c = source.toDevice(device, true);
+        NDArray c = source.getDevice().equals(device) ? source.duplicate() : source.toDevice(device, true);
         c.attach(owner);
         return c;
     }

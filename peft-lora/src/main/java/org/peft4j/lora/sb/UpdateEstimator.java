@@ -30,6 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -51,11 +52,13 @@ import java.util.Objects;
  *   <li>the top-{@code r} SVD of each {@code ΔW}.
  * </ol>
  *
- * <p>The target weights stay frozen throughout: each target gets a temporary zero-valued additive
- * weight ({@code W + D} with {@code D = 0}), whose gradient equals the weight's, so quantized layers
- * work too. Every other parameter is frozen during the estimate and restored afterwards, so no
- * gradient reaches (or is left on) anything else; the temporary weights and all their gradients are
- * freed before the method returns, and the model is returned exactly as it was.
+ * <p>The target weights stay frozen throughout: each target's output gets a temporary zero tap
+ * {@code t} that requires a gradient, and {@code ∂L/∂W = Σ (∂L/∂t)ᵀ·x} is summed from it after each
+ * backward pass (the same matmul autograd would do for {@code W}), so quantized layers work too.
+ * Every other parameter is frozen during the estimate and restored afterwards, so no gradient
+ * reaches (or is left on) anything else; the taps, their gradients and the sums are freed before
+ * the method returns, and the model is returned exactly as it was (same blocks, weights and
+ * trainable flags).
  *
  * <pre>{@code
  * LoraSbConfig config = LoraSbConfig.builder().r(16).targetModules("query", "value")
@@ -150,13 +153,13 @@ public final class UpdateEstimator {
                     probes.put(s.path, insertProbe(model, s, scratch));
                 }
                 trainable.keySet().forEach(p -> p.freeze(true));
-                int samples = accumulate(model, modelManager, config.numSamples(), batches, loss, progress);
+                int samples = accumulate(model, modelManager, probes.values(), config.numSamples(), batches, loss, progress);
                 Map<String, UpdateEstimate.LayerUpdate> layers = decompose(probes, config, scratch, out, progress);
                 done = true;
                 return new UpdateEstimate(out, layers, config.r(), samples, config.effectiveLearningRate());
             } finally {
                 for (Site s : sites) {
-                    removeProbe(model, s, probes.get(s.path));
+                    removeProbe(model, s);
                 }
                 trainable.forEach((p, t) -> p.freeze(!t));
             }
@@ -232,24 +235,22 @@ public final class UpdateEstimator {
         return probe;
     }
 
-    private static void removeProbe(Block root, Site s, GradientProbe probe) {
-        if (probe == null) {
-            return;
-        }
+    private static void removeProbe(Block root, Site s) {
         if (s.host.adapter(PROBE) != null) {
-            s.host.removeAdapter(PROBE); // closes the probe's weight and, with it, its gradient
+            s.host.removeAdapter(PROBE);
+            s.host.setActive(s.activeBefore);
         }
-        s.host.setActive(s.activeBefore);
         if (s.temporaryHost && BlockPaths.get(root, s.path) == s.host) {
             BlockPaths.replace(root, s.path, s.host.baseBlock());
         }
     }
 
-    private static int accumulate(Block model, NDManager modelManager, int numSamples, Iterator<Batch> batches, Loss loss, Progress progress) {
+    private static int accumulate(Block model, NDManager modelManager, Collection<GradientProbe> probes, int numSamples,
+                                  Iterator<Batch> batches, Loss loss, Progress progress) {
         ParameterStore ps = new ParameterStore(modelManager, false);
         Engine engine = modelManager.getEngine();
         if (progress != null) {
-            progress.reset("LoRA-SB: gradients of the first update", numSamples);
+            progress.reset("LoRA-SB grads", numSamples);
             progress.start(0);
         }
         int seen = 0;
@@ -269,6 +270,9 @@ public final class UpdateEstimator {
                         NDArray value = loss.evaluate(labels, predictions);
                         // official code: backward of (loss / samples_in_batch); the sum over batches is G
                         gc.backward(value.div(take));
+                    }
+                    for (GradientProbe p : probes) {
+                        p.collect();
                     }
                 }
                 seen += take;
@@ -306,13 +310,13 @@ public final class UpdateEstimator {
         Svd svd = config.svdNiter() == null ? Svd.truncated(r) : Svd.randomized(r, 0, config.svdNiter(), SVD_SEED);
         float eta = (float) config.effectiveLearningRate();
         if (progress != null) {
-            progress.reset("LoRA-SB: rank-" + r + " SVD of the update", probes.size());
+            progress.reset("LoRA-SB SVD", probes.size());
             progress.start(0);
         }
         Map<String, UpdateEstimate.LayerUpdate> layers = new LinkedHashMap<>();
         for (Map.Entry<String, GradientProbe> e : probes.entrySet()) {
             try (NDManager local = scratch.newSubManager()) {
-                NDArray g = e.getValue().gradientSum(local);
+                NDArray g = e.getValue().gradientSum();
                 long rows = g.getShape().get(0);
                 long cols = g.getShape().get(1);
                 if (r > Math.min(rows, cols)) {
@@ -320,6 +324,7 @@ public final class UpdateEstimator {
                             + "] weight); allowed values: 1.." + Math.min(rows, cols));
                 }
                 NDArray update = g.sign().muli(-eta);
+                update.attach(local);
                 if (!update.any().getBoolean()) {
                     LOG.warn("LoRA-SB: layer {} received no gradient from the loss; its estimated update is zero", e.getKey());
                 }

@@ -196,6 +196,21 @@ class LoraSbTest {
     }
 
     @Test
+    void adaptersOwnTheirFactorsSoTheEstimateCanBeClosed() {
+        UpdateEstimate e = estimate(net(19), config().build());
+        PeftModel peft = PeftModel.wrap(net(19), config().build().withUpdateEstimate(e));
+        LoraXsAdapter a = (LoraXsAdapter) peft.hosts().get(0).adapter(PeftModel.DEFAULT_ADAPTER);
+        float[] b = a.loraB().getArray().toFloatArray();
+        float[] aa = a.loraA().getArray().toFloatArray();
+        UpdateEstimate.LayerUpdate u = e.layer(peft.hosts().get(0).path());
+        u.u().muli(0f); // a view of the estimate would change with it
+        u.vt().muli(0f);
+        assertArrayEquals(b, a.loraB().getArray().toFloatArray(), 0f);
+        assertArrayEquals(aa, a.loraA().getArray().toFloatArray(), 0f);
+        e.close();
+    }
+
+    @Test
     void withoutAnEstimateWrappingIsAnErrorNamingTheField() {
         PeftException e = assertThrows(PeftException.class, () -> PeftModel.wrap(net(14), config().build()));
         assertTrue(e.getMessage().startsWith("update_estimate:"), e.getMessage());
