@@ -45,10 +45,8 @@ public final class AdapterRecipes {
                     q.quantized().size(), q.bytesBefore() / 1e6, q.bytesAfter() / 1e6, q.bitsPerParameter());
             return PeftModel.wrap(model, lora(o));
         });
-        RECIPES.put("pissa", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LoraConfig.builder()
-                .r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout()).initLoraWeights(LoraInit.PISSA)
-                .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
-                .baseModelNameOrPath(BASE_MODEL).build()));
+        RECIPES.put("pissa", (model, o, data, encoder, manager) -> PeftModel.wrap(model,
+                lora(o).toBuilder().initLoraWeights(LoraInit.PISSA).build()));
         RECIPES.put("lora-xs", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LoraXsConfig.builder()
                 .r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())
                 .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
