@@ -187,6 +187,11 @@ public final class OnnxWeights implements TensorSource {
                 throw new OnnxFormatException(
                         description + ": MatMul weight '" + weight + "' has shape " + t.getDimsList() + ", expected [in, out]");
             }
+            if (node.getOutputCount() != 1) {
+                throw new OnnxFormatException(
+                        description + ": MatMul node '" + node.getName() + "' with weight '" + weight + "' has "
+                                + node.getOutputCount() + " outputs, expected 1");
+            }
             String module = null;
             for (NodeProto add : consumers.getOrDefault(node.getOutput(0), List.of())) {
                 if (!add.getOpType().equals("Add")) {
