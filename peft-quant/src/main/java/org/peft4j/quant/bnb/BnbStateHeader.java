@@ -172,7 +172,16 @@ public record BnbStateHeader(
         if (!p.isNumber()) {
             throw new QuantStateException(key + ": field '" + field + "' must be a number, got " + p);
         }
-        return p.getAsBigDecimal();
+        try {
+            BigDecimal d = p.getAsBigDecimal();
+            // an exponent like 1e99999999 parses, but exact integer conversion of it would take very long
+            if (Math.abs(d.scale()) > 1000) {
+                throw new QuantStateException(key + ": field '" + field + "' is out of range: " + p);
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new QuantStateException(key + ": field '" + field + "' is not a valid number: " + p, e);
+        }
     }
 
     private static int integer(String key, JsonObject object, String field) {
