@@ -24,6 +24,7 @@ parameter names, the same operations as transformers' eager BERT attention, and 
 import json
 import math
 import os
+import resource
 import struct
 import sys
 import time
@@ -290,13 +291,13 @@ def build_fallback(spec, config):
             if ".lora_" not in k:
                 params[k[len(prefix):]].data.copy_(v)
         for save in acfg.get("modules_to_save") or []:
-            if hasattr(model, save):  # PEFT's SEQ_CLS default lists "classifier" and "score"
+            if hasattr(model, save) and spec["kind"] == "training":  # PEFT's SEQ_CLS default lists "classifier" and "score"
                 for p in get_module(model, save).parameters():
                     p.requires_grad_(True)
         if spec["merged"]:
             for path in targets:
                 get_module(model, path).merge()
-        else:
+        elif spec["kind"] == "training":
             for path in targets:
                 m = get_module(model, path)
                 m.lora_A.weight.requires_grad_(True)
@@ -401,11 +402,15 @@ class Worker:
 
     def steps(self, n):
         ms = []
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        c0 = time.process_time()
         for _ in range(n):
             t0 = time.perf_counter()
             self.step()
             ms.append((time.perf_counter() - t0) * 1e3)
-        return {"ms": ms}
+        c1 = time.process_time()
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        return {"ms": ms, "cpu_ms": (c1 - c0) * 1e3, "minor_faults": r1.ru_minflt - r0.ru_minflt}
 
 
 def main():

@@ -19,6 +19,9 @@ import java.util.List;
  *     VmHWM} after a reset just before warm-up), -1 when unknown
  * @param trainableParameters parameters that receive gradient updates
  * @param totalParameters all parameters
+ * @param cpuMillisPerStep process CPU time (all threads) per timed step: less sensitive to other
+ *     load on the machine than wall time
+ * @param minorFaultsPerStep minor page faults per timed step (fresh memory touched)
  */
 public record SideResult(
         String implementation,
@@ -33,4 +36,6 @@ public record SideResult(
         double mfu,
         long peakRssBytes,
         long trainableParameters,
-        long totalParameters) {}
+        long totalParameters,
+        double cpuMillisPerStep,
+        double minorFaultsPerStep) {}

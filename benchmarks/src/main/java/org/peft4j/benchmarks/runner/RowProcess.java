@@ -15,6 +15,7 @@ import org.peft4j.benchmarks.measure.LoadAverage;
 import org.peft4j.benchmarks.measure.MatmulPeak;
 import org.peft4j.benchmarks.measure.ModelFlops;
 import org.peft4j.benchmarks.measure.PeakMemory;
+import org.peft4j.benchmarks.measure.ProcessCounters;
 import org.peft4j.benchmarks.measure.StepStatistics;
 import org.peft4j.benchmarks.report.RowResult;
 import org.peft4j.benchmarks.report.SideResult;
@@ -115,16 +116,25 @@ public final class RowProcess {
                 List<Double> jvmMs = new ArrayList<>();
                 List<Double> pyMs = new ArrayList<>();
                 List<Double> loads = new ArrayList<>();
+                ProcessCounters jvmCounters = new ProcessCounters(0, 0);
+                double pyCpu = 0;
+                double pyFaults = 0;
                 for (int round = 0; round < job.rounds(); round++) {
                     if (py != null) {
                         settle(job);
                     }
+                    ProcessCounters c0 = ProcessCounters.now();
                     for (int s = 0; s < job.stepsPerRound(); s++) {
                         jvmMs.add(jvm.step());
                     }
+                    ProcessCounters c = ProcessCounters.now().since(c0);
+                    jvmCounters = new ProcessCounters(jvmCounters.cpuNanos() + c.cpuNanos(), jvmCounters.minorFaults() + c.minorFaults());
                     if (py != null) {
                         settle(job);
-                        pyMs.addAll(py.steps(job.stepsPerRound()));
+                        JsonObject a = py.stepsWithCounters(job.stepsPerRound());
+                        a.getAsJsonArray("ms").forEach(e -> pyMs.add(e.getAsDouble()));
+                        pyCpu += a.get("cpu_ms").getAsDouble();
+                        pyFaults += a.get("minor_faults").getAsDouble();
                     }
                     loads.add(LoadAverage.now().one());
                     System.err.printf("  round %d/%d: JVM %.0f ms%s, load %.2f%n", round + 1, job.rounds(),
@@ -134,7 +144,8 @@ public final class RowProcess {
                 }
                 SideResult jvmSide = side("peft4j (DJL " + Engine.getDjlVersion() + ", libtorch " + Engine.getInstance().getVersion() + ")",
                         JniUtils.getNumThreads(), jvmMs, flops.total(), inputs.tokens(), peak.medianGflops(), PeakMemory.peakRssBytes(),
-                        params.trainable(), params.total());
+                        params.trainable(), params.total(), jvmCounters.cpuNanos() / 1e6 / jvmMs.size(),
+                        (double) jvmCounters.minorFaults() / jvmMs.size());
                 SideResult pySide = null;
                 double ratio = Double.NaN;
                 if (py != null) {
@@ -142,7 +153,7 @@ public final class RowProcess {
                     pySide = side(pySetup.get("implementation").getAsString() + ", torch " + pySetup.get("torch").getAsString(),
                             pySetup.get("threads").getAsInt(), pyMs, flops.total(), inputs.tokens(), pySetup.get("matmul_gflops").getAsDouble(),
                             mem.get("peak_rss_bytes").getAsLong(), pySetup.get("trainable_parameters").getAsLong(),
-                            pySetup.get("total_parameters").getAsLong());
+                            pySetup.get("total_parameters").getAsLong(), pyCpu / pyMs.size(), pyFaults / pyMs.size());
                     ratio = jvmSide.medianMillis() / pySide.medianMillis();
                 }
                 return new RowResult(row.id(), row.title(), row.kind().name(), inputs.batch(), inputs.seqLen(), flops.forward(), flops.total(),
@@ -158,11 +169,11 @@ public final class RowProcess {
     }
 
     private static SideResult side(String implementation, int threads, List<Double> ms, double stepFlops, long tokens, double peakGflops,
-                                   long peakRss, long trainable, long total) {
+                                   long peakRss, long trainable, long total, double cpuMs, double faults) {
         StepStatistics s = StepStatistics.of(ms);
         double gflops = stepFlops / (s.medianMillis() * 1e6);
         return new SideResult(implementation, threads, List.copyOf(ms), s.medianMillis(), s.minMillis(), s.p90Millis(),
-                tokens / (s.medianMillis() / 1e3), gflops, peakGflops, gflops / peakGflops, peakRss, trainable, total);
+                tokens / (s.medianMillis() / 1e3), gflops, peakGflops, gflops / peakGflops, peakRss, trainable, total, cpuMs, faults);
     }
 
     private static JsonObject setupCommand(RowJob job, PythonRowSpec spec, RowKind kind, Path expected) {

@@ -91,6 +91,21 @@ public final class PythonWorker implements AutoCloseable {
     }
 
     /**
+     * Runs timed steps and returns the raw answer: {@code ms} (per step), {@code cpu_ms} (process
+     * CPU time over all the steps) and {@code minor_faults} (over all the steps).
+     *
+     * @param n steps
+     * @return the answer
+     * @throws IOException if the worker fails
+     */
+    public JsonObject stepsWithCounters(int n) throws IOException {
+        JsonObject c = new JsonObject();
+        c.addProperty("cmd", "steps");
+        c.addProperty("n", n);
+        return call(c);
+    }
+
+    /**
      * Asks for a simple command ({@code memory}, {@code reset_peak}).
      *
      * @param name the command

@@ -117,7 +117,7 @@ public final class BuiltInRows {
             PeftModel peft = PeftModel.wrap(model, b.build());
             randomizeLoraB(peft, 0.02f);
             if (kind == RowKind.INFERENCE) {
-                peft.hosts().forEach(h -> h.adapters().values().forEach(a -> a.setTrainable(false)));
+                BlockPaths.parameters(model).values().forEach(p -> p.freeze(true));
             }
             if (merged) {
                 peft.merge(false);
