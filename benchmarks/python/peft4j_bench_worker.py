@@ -11,6 +11,7 @@ Commands:
       builds the model from the exported Hugging Face folder (and PEFT adapter folder), checks its
       outputs against the JVM's, measures the matmul peak; answers what it built.
   {"cmd": "steps", "n": N}   runs N timed steps, answers {"ms": [...]}.
+  {"cmd": "peak"}           measures the 1024^3 float32 matmul throughput again, answers {"matmul_gflops": ...}.
   {"cmd": "memory"}         answers {"peak_rss_bytes": ..., "rss_bytes": ...}.
   {"cmd": "reset_peak"}     resets VmHWM (Linux clear_refs).
   {"cmd": "quit"}
@@ -427,6 +428,8 @@ def main():
                 answer = worker.setup(cmd)
             elif c == "steps":
                 answer = worker.steps(int(cmd["n"]))
+            elif c == "peak":
+                answer = {"matmul_gflops": matmul_peak(warmup=1, repeats=5)}
             elif c == "memory":
                 hwm, rss = peak_rss()
                 answer = {"peak_rss_bytes": hwm, "rss_bytes": rss}

@@ -33,34 +33,35 @@ public final class ReportMarkdown {
                 r.rows().isEmpty() ? 0 : r.rows().get(0).seqLen(), r.warmupSteps(), r.rounds(), r.stepsPerRound(),
                 vs ? ", the two sides alternating round by round" : ""));
         if (vs) {
-            s.append("| row | peft4j median ms | PyTorch median ms | ratio peft4j/PyTorch | peft4j tokens/s | peft4j MFU | PyTorch MFU "
+            s.append("| row | peft4j median ms | PyTorch median ms | ratio peft4j/PyTorch | CPU-time ratio | peft4j tokens/s | peft4j MFU | PyTorch MFU "
                     + "| peft4j peak RSS MB | PyTorch peak RSS MB | trainable params (peft4j / PyTorch) | max abs diff logits | load 1-min |\n");
-            s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (RowResult x : r.rows()) {
                 SideResult j = x.jvm();
                 SideResult p = x.python();
-                s.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s | %,.0f | %.1f%% | %s | %s | %s | %s | %s | %s |%n", x.title(),
+                s.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s | %s | %,.0f | %.1f%% | %s | %s | %s | %s | %s | %s |%n", x.title(),
                         j.medianMillis(), p == null ? "-" : fmt("%.1f", p.medianMillis()), p == null ? "-" : fmt("**%.2f**", x.ratio()),
+                        p == null ? "-" : fmt("%.2f", j.cpuMillisPerStep() / p.cpuMillisPerStep()),
                         j.tokensPerSecond(), 100 * j.mfu(), p == null ? "-" : fmt("%.1f%%", 100 * p.mfu()), mb(j.peakRssBytes()),
                         p == null ? "-" : mb(p.peakRssBytes()),
                         p == null ? fmt("%,d", j.trainableParameters()) : fmt("%,d", j.trainableParameters()) + " / " + fmt("%,d", p.trainableParameters()),
                         Double.isNaN(x.maxAbsDiffLogits()) ? "-" : fmt("%.2g", x.maxAbsDiffLogits()), loads(x)));
             }
         } else {
-            s.append("| row | median ms | min ms | p90 ms | tokens/s | GFLOP/s | MFU | peak RSS MB | trainable params | step GFLOP | load 1-min |\n");
-            s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            s.append("| row | median ms | min ms | p90 ms | CPU ms/step | tokens/s | GFLOP/s | matmul peak GFLOP/s | MFU | peak RSS MB | trainable params | step GFLOP | load 1-min |\n");
+            s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (RowResult x : r.rows()) {
                 SideResult j = x.jvm();
-                s.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %,.0f | %.1f | %.1f%% | %s | %,d | %.1f | %s |%n", x.title(),
-                        j.medianMillis(), j.minMillis(), j.p90Millis(), j.tokensPerSecond(), j.achievedGflops(), 100 * j.mfu(),
-                        mb(j.peakRssBytes()), j.trainableParameters(), x.stepFlops() / 1e9, loads(x)));
+                s.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.0f | %,.0f | %.1f | %.1f | %.1f%% | %s | %,d | %.1f | %s |%n", x.title(),
+                        j.medianMillis(), j.minMillis(), j.p90Millis(), j.cpuMillisPerStep(), j.tokensPerSecond(), j.achievedGflops(),
+                        j.matmulPeakGflops(), 100 * j.mfu(), mb(j.peakRssBytes()), j.trainableParameters(), x.stepFlops() / 1e9, loads(x)));
             }
         }
         String overhead = overheads(r);
         if (!overhead.isEmpty()) {
             s.append('\n').append(overhead);
         }
-        s.append("\nMFU = model FLOPs per step / median step time / the matmul peak measured in the same process just before the row "
+        s.append("\nMFU = model FLOPs per step / median step time / the matmul peak measured in the same process (median of the measurements before warm-up and before each round) "
                 + "(see ModelFlops for the count: 2·m·n·k per product; training = forward + input gradients + weight gradients of trainable weights).\n");
         if (chartPrefix != null) {
             s.append('\n');

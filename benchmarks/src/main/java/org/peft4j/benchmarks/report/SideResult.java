@@ -13,7 +13,8 @@ import java.util.List;
  * @param p90Millis the 90th percentile step time
  * @param tokensPerSecond {@code B·T / median}
  * @param achievedGflops model FLOPs per step / median, GFLOP/s
- * @param matmulPeakGflops the engine's 1024³ float32 matmul throughput measured in the same process
+ * @param matmulPeakGflops the engine's 1024³ float32 matmul throughput measured in the same process,
+ *     the median of measurements taken before warm-up and before every timed round
  * @param mfu {@code achievedGflops / matmulPeakGflops}
  * @param peakRssBytes the process's peak resident memory while it was warmed up and timed ({@code
  *     VmHWM} after a reset just before warm-up), -1 when unknown

@@ -101,7 +101,13 @@ public final class RowProcess {
                     System.err.printf("  check: max |logits diff| %.3g, max |hidden diff| %.3g (adapter changes logits by up to %.3g); PyTorch side: %s%n",
                             diffLogits, diffHidden, adapterEffect, pySetup.get("implementation").getAsString());
                 }
-                MatmulPeak peak = MatmulPeak.measure(manager, MatmulPeak.DEFAULT_SIZE, 3, 15);
+                // the matmul peak is measured before every round on both sides (and its median used), so
+                // that it sees the same machine load as the steps it is compared with
+                List<Double> jvmPeaks = new ArrayList<>(List.of(MatmulPeak.measure(manager, MatmulPeak.DEFAULT_SIZE, 3, 9).medianGflops()));
+                List<Double> pyPeaks = new ArrayList<>();
+                if (py != null) {
+                    pyPeaks.add(pySetup.get("matmul_gflops").getAsDouble());
+                }
                 PeakMemory.resetPeak();
                 if (py != null) {
                     py.simple("reset_peak");
@@ -123,6 +129,7 @@ public final class RowProcess {
                     if (py != null) {
                         settle(job);
                     }
+                    jvmPeaks.add(MatmulPeak.measure(manager, MatmulPeak.DEFAULT_SIZE, 1, 5).medianGflops());
                     ProcessCounters c0 = ProcessCounters.now();
                     for (int s = 0; s < job.stepsPerRound(); s++) {
                         jvmMs.add(jvm.step());
@@ -131,6 +138,7 @@ public final class RowProcess {
                     jvmCounters = new ProcessCounters(jvmCounters.cpuNanos() + c.cpuNanos(), jvmCounters.minorFaults() + c.minorFaults());
                     if (py != null) {
                         settle(job);
+                        pyPeaks.add(py.simple("peak").get("matmul_gflops").getAsDouble());
                         JsonObject a = py.stepsWithCounters(job.stepsPerRound());
                         a.getAsJsonArray("ms").forEach(e -> pyMs.add(e.getAsDouble()));
                         pyCpu += a.get("cpu_ms").getAsDouble();
@@ -143,7 +151,7 @@ public final class RowProcess {
                             loads.get(loads.size() - 1));
                 }
                 SideResult jvmSide = side("peft4j (DJL " + Engine.getDjlVersion() + ", libtorch " + Engine.getInstance().getVersion() + ")",
-                        JniUtils.getNumThreads(), jvmMs, flops.total(), inputs.tokens(), peak.medianGflops(), PeakMemory.peakRssBytes(),
+                        JniUtils.getNumThreads(), jvmMs, flops.total(), inputs.tokens(), median(jvmPeaks), PeakMemory.peakRssBytes(),
                         params.trainable(), params.total(), jvmCounters.cpuNanos() / 1e6 / jvmMs.size(),
                         (double) jvmCounters.minorFaults() / jvmMs.size());
                 SideResult pySide = null;
@@ -151,7 +159,7 @@ public final class RowProcess {
                 if (py != null) {
                     JsonObject mem = py.simple("memory");
                     pySide = side(pySetup.get("implementation").getAsString() + ", torch " + pySetup.get("torch").getAsString(),
-                            pySetup.get("threads").getAsInt(), pyMs, flops.total(), inputs.tokens(), pySetup.get("matmul_gflops").getAsDouble(),
+                            pySetup.get("threads").getAsInt(), pyMs, flops.total(), inputs.tokens(), median(pyPeaks),
                             mem.get("peak_rss_bytes").getAsLong(), pySetup.get("trainable_parameters").getAsLong(),
                             pySetup.get("total_parameters").getAsLong(), pyCpu / pyMs.size(), pyFaults / pyMs.size());
                     ratio = jvmSide.medianMillis() / pySide.medianMillis();
@@ -160,6 +168,10 @@ public final class RowProcess {
                         jvmSide, pySide, ratio, diffLogits, diffHidden, adapterEffect, loadBefore, LoadAverage.now().one(), loads);
             }
         }
+    }
+
+    private static double median(List<Double> values) {
+        return StepStatistics.of(values).medianMillis();
     }
 
     private static void settle(RowJob job) throws InterruptedException {
