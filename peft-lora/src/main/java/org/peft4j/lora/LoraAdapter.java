@@ -112,8 +112,15 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
         }
         NDArray h = Linear.linear(xa, a).singletonOrThrow();
         NDArray bias = loraBBias == null ? null : ps.getValue(loraBBias, x.getDevice(), training);
-        NDArray out = Linear.linear(h, b, bias).singletonOrThrow();
-        return new NDList(scaling == 1f ? out : out.mul(scaling));
+        if (scaling != 1f) {
+            // s·(B·h + b) = B·(s·h) + s·b: scaling the rank-r intermediate costs r/out of scaling the output
+            h = h.mul(scaling);
+            if (bias != null) {
+                bias = bias.mul(scaling);
+                bias.attach(h.getManager()); // a product of a parameter lands in the parameter's manager
+            }
+        }
+        return new NDList(Linear.linear(h, b, bias).singletonOrThrow());
     }
 
     /** {@inheritDoc} */

@@ -2,6 +2,7 @@ package org.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -41,9 +42,27 @@ public final class BertEncoder extends ModuleBlock {
         ModuleList layers = (ModuleList) module("layer");
         NDArray hidden = inputs.get(0);
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
+        NDManager owner = hidden.getManager();
         for (int i = 0; i < layers.size(); i++) {
-            NDList in = mask == null ? new NDList(hidden) : new NDList(hidden, mask);
-            hidden = layers.get(i).forward(ps, in, training, params).head();
+            // Each layer runs in its own sub-manager, closed when the layer is done: its temporaries
+            // (scores, probabilities, the feed-forward activation, ...) are freed at once instead of
+            // when the caller's manager closes. Tensors the autograd graph saved for the backward pass
+            // stay alive through the graph's own references.
+            NDArray next;
+            try (NDManager scope = owner.newSubManager()) {
+                if (mask == null) {
+                    scope.tempAttachAll(hidden);
+                } else {
+                    scope.tempAttachAll(hidden, mask);
+                }
+                NDList in = mask == null ? new NDList(hidden) : new NDList(hidden, mask);
+                next = layers.get(i).forward(ps, in, training, params).head();
+                next.attach(owner);
+            }
+            if (i > 0) {
+                hidden.close(); // the previous layer's output, which this block created
+            }
+            hidden = next;
         }
         return new NDList(hidden);
     }

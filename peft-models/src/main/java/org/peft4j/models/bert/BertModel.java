@@ -113,7 +113,7 @@ public class BertModel extends ModuleBlock implements HeadParameters {
         BertInputs in = BertInputs.of(inputs);
         NDArray embedded = module("embeddings").forward(ps, new NDList(in.inputIds(), in.tokenTypeIds()), training, params).head();
         NDList encoderIn =
-                in.attentionMask() == null
+                in.attentionMask() == null || !AttentionMasks.hasPadding(in.attentionMask())
                         ? new NDList(embedded)
                         : new NDList(embedded, AttentionMasks.padding(in.attentionMask()));
         NDArray hidden = module("encoder").forward(ps, encoderIn, training, params).head();

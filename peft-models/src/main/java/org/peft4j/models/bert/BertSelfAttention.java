@@ -23,6 +23,7 @@ public final class BertSelfAttention extends ModuleBlock {
     private final int heads;
     private final int headSize;
     private final float dropout;
+    private final float scale;
 
     /**
      * Creates the attention of a config.
@@ -37,6 +38,7 @@ public final class BertSelfAttention extends ModuleBlock {
         this.heads = config.numAttentionHeads();
         this.headSize = config.headSize();
         this.dropout = (float) config.attentionProbsDropoutProb();
+        this.scale = (float) (1.0 / Math.sqrt(headSize));
     }
 
     /** {@inheritDoc} */
@@ -47,12 +49,14 @@ public final class BertSelfAttention extends ModuleBlock {
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         long batch = hidden.getShape().get(0);
         long length = hidden.getShape().get(1);
-        // [B, T, H] -> [B, heads, T, headSize]
-        NDArray q = project("query", ps, hidden, training, params).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);
+        // [B, T, H] -> [B, heads, T, headSize]. The 1/sqrt(headSize) scale is applied to q ([B, T, H])
+        // rather than to the scores ([B, heads, T, T], T/headSize times larger): the same product up to
+        // float rounding, with a smaller pass forward and backward
+        NDArray q = project("query", ps, hidden, training, params).mul(scale).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);
         // keys go straight to [B, heads, headSize, T] so that q·kᵀ is one batched product
         NDArray kT = project("key", ps, hidden, training, params).reshape(batch, length, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = project("value", ps, hidden, training, params).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);
-        NDArray scores = q.matMul(kT).div((float) Math.sqrt(headSize));
+        NDArray scores = q.matMul(kT);
         if (mask != null) {
             scores = scores.add(mask);
         }

@@ -19,6 +19,20 @@ public final class AttentionMasks {
     private AttentionMasks() {}
 
     /**
+     * Returns whether a padding mask blocks any position. Without padding the additive mask is all
+     * zeros, and adding it to the attention scores changes nothing, so an encoder may skip it.
+     *
+     * @param attentionMask {@code [B, T]}, 1 for real tokens and 0 for padding (any numeric dtype)
+     * @return whether any entry is 0
+     */
+    public static boolean hasPadding(NDArray attentionMask) {
+        checkMask(attentionMask);
+        try (NDArray zero = attentionMask.eq(0); NDArray any = zero.any()) {
+            return any.getBoolean();
+        }
+    }
+
+    /**
      * Builds the padding mask of an encoder.
      *
      * @param attentionMask {@code [B, T]}, 1 for real tokens and 0 for padding (any numeric dtype)

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# peft4j benchmarks, one command each (run from anywhere):
+#   benchmarks/run.sh jmh [JMH options]        JMH micro-benchmarks (LoRA layer, safetensors read, merge kernel)
+#   benchmarks/run.sh e2e [options]            end-to-end rows on all-MiniLM-L6-v2, batch 32 x 128 -> benchmarks/results/e2e/
+#   benchmarks/run.sh vs-pytorch [options]     the same rows side by side with PyTorch (+ HF PEFT or the fallback),
+#                                              alternating -> benchmarks/results/vs-pytorch/ (sets up PyTorch first)
+#   benchmarks/run.sh profile --row ID         where one row's step time goes (libtorch profiler, self time per op)
+#   benchmarks/run.sh rows                     list the rows
+#   benchmarks/run.sh all                      jmh, e2e and vs-pytorch
+# Options of e2e / vs-pytorch: benchmarks/run.sh e2e --help. The first run builds the project with Maven.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cp_file="$root/benchmarks/target/bench-classpath.txt"
+stamp="$root/benchmarks/target/.bench-built"
+
+needs_build() {
+  [ -f "$cp_file" ] && [ -f "$stamp" ] || return 0
+  [ -n "$(find "$root" -path '*/target' -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]
+}
+
+build() {
+  command -v mvn >/dev/null 2>&1 || { echo "run.sh: Maven (mvn) is needed to build; install it (e.g. apt-get install maven)" >&2; exit 2; }
+  echo "run.sh: building the benchmarks (first use or sources changed)..." >&2
+  local log; log="$(mktemp)"
+  local goals=(-B -q -pl benchmarks -am package -DskipTests dependency:build-classpath
+               -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=runtime)
+  if ! mvn -o "${goals[@]}" >"$log" 2>&1 && ! mvn "${goals[@]}" >"$log" 2>&1; then
+    cat "$log" >&2; echo "run.sh: build failed (log above)" >&2; exit 2
+  fi
+  rm -f "$log"
+  touch "$stamp"
+}
+
+export TORCH_CPP_LOG_LEVEL="${TORCH_CPP_LOG_LEVEL:-ERROR}"
+threads="${PEFT4J_BENCH_THREADS:-$(nproc)}"
+java_cmd() {
+  # shellcheck disable=SC2086
+  java ${PEFT4J_JAVA_OPTS:--Xmx3g} -Xss16m -Dai.djl.offline=true \
+    -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error \
+    -cp "$root/benchmarks/target/classes:$(cat "$cp_file")" "$@"
+}
+
+# Finds (or installs) a Python with torch; prints the interpreter on stdout, notes on stderr.
+python_with_torch() {
+  local py
+  for py in ${PEFT4J_PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import torch' >/dev/null 2>&1; then echo "$py"; return 0; fi
+  done
+  echo "run.sh: no Python with torch found. PyPI is not reachable from this machine, so PyTorch comes from Debian's python3-torch:" >&2
+  apt-cache policy python3-torch >&2 || true
+  if ! apt-cache policy python3-torch 2>/dev/null | grep -q 'Candidate: [0-9]'; then apt-get update -qq >&2; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >&2
+  /usr/bin/python3 -c 'import torch' && echo /usr/bin/python3
+}
+
+# Debian's torch calls the generic libblas.so.3; with the reference BLAS behind it every matmul is
+# many times slower, so install OpenBLAS (OpenMP build, as torch uses OpenMP) when that is what is there.
+ensure_fast_blas() {
+  local py="$1"
+  if "$py" -c 'import torch,sys; sys.exit(0 if "BLAS_INFO=generic" in torch.__config__.show() else 1)' 2>/dev/null; then
+    local blas; blas="$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || true)"
+    if [ -z "$blas" ] || [[ "$blas" != *openblas* && "$blas" != *blis* && "$blas" != *mkl* ]]; then
+      echo "run.sh: Debian's torch uses the system libblas.so.3 (now: ${blas:-none}); installing libopenblas0-openmp" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0-openmp >&2
+    fi
+    echo "run.sh: PyTorch BLAS: $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)" >&2
+  fi
+  if "$py" -c 'import transformers, peft' >/dev/null 2>&1; then
+    echo "run.sh: transformers and peft import: the PyTorch side uses them" >&2
+  else
+    echo "run.sh: transformers/peft do not import (not packaged by Debian; PyPI unreachable): the PyTorch side is the plain-PyTorch fallback" >&2
+  fi
+}
+
+cmd="${1:-}"; [ $# -gt 0 ] && shift
+case "$cmd" in
+  jmh)
+    needs_build && build
+    java_cmd org.openjdk.jmh.Main "$@"
+    ;;
+  rows|profile)
+    needs_build && build
+    java_cmd org.peft4j.benchmarks.cli.BenchCli "$cmd" "$@"
+    ;;
+  e2e)
+    needs_build && build
+    java_cmd org.peft4j.benchmarks.cli.BenchCli e2e --threads "$threads" "$@"
+    ;;
+  vs-pytorch)
+    needs_build && build
+    py="$(python_with_torch)"
+    ensure_fast_blas "$py"
+    java_cmd org.peft4j.benchmarks.cli.BenchCli vs-pytorch --threads "$threads" --python "$py" "$@"
+    ;;
+  all)
+    "$0" jmh && "$0" e2e && "$0" vs-pytorch
+    ;;
+  *)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
+    ;;
+esac
