@@ -63,16 +63,23 @@ import java.util.Map;
  *
  * <pre>
  * java -Xss16m -cp ... org.peft4j.benchmarks.experiments.MethodsMiniature [out=docs/methods/results.md]
- *     [train=256] [steps=40] [seeds=1,2,3] [test=300] [batch=16] [maxLength=64]
+ *     [train=256] [steps=32] [seeds=1,2,3] [test=200] [batch=8] [maxLength=48] [arms=head,lora,lora-xs,lora-sb,loldu,loldu-3e-4]
  * </pre>
+ *
+ * <p>Further arms: {@code lora-xs-3e-3} and {@code lora-sb-3e-3} (LoRA-XS / LoRA-SB at learning
+ * rate 3e-3, head included).
  */
 public final class MethodsMiniature {
 
     private static final String[] ALL_LINEARS = LoraSbInitTiming.ALL_BLOCK_LINEARS;
     private static final int HEAD_PARAMETERS = 384 * 2 + 2;
+    private static final int VALIDATION_SIZE = 48;
 
-    /** An arm of the comparison. */
-    private record Arm(String name, String targets, float learningRate, Adapt adapt) {}
+    /** An arm of the comparison; {@code key} selects it on the command line. */
+    private record Arm(String key, String name, String targets, float learningRate, Adapt adapt) {}
+
+    /** The arms run when none are named: the comparison of methods-spec §7, items 1 and 2. */
+    private static final String DEFAULT_ARMS = "head,lora,lora-xs,lora-sb,loldu,loldu-3e-4";
 
     /** Adapts a fresh classifier for one run. */
     @FunctionalInterface
@@ -98,32 +105,41 @@ public final class MethodsMiniature {
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args.length > 0 ? args[0] : "docs/methods/results.md");
         int trainSize = args.length > 1 ? Integer.parseInt(args[1]) : 256;
-        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         long[] seeds = java.util.Arrays.stream((args.length > 3 ? args[3] : "1,2,3").split(",")).mapToLong(Long::parseLong).toArray();
-        int testSize = args.length > 4 ? Integer.parseInt(args[4]) : 300;
-        int batchSize = args.length > 5 ? Integer.parseInt(args[5]) : 16;
-        int maxLength = args.length > 6 ? Integer.parseInt(args[6]) : 64;
-        int evalEvery = Math.max(1, steps / 4);
+        int testSize = args.length > 4 ? Integer.parseInt(args[4]) : 200;
+        int batchSize = args.length > 5 ? Integer.parseInt(args[5]) : 8;
+        int maxLength = args.length > 6 ? Integer.parseInt(args[6]) : 48;
+        List<String> selected = List.of((args.length > 7 ? args[7] : DEFAULT_ARMS).split(","));
+        int evalEvery = Math.max(1, steps / 2);
         int warmup = (int) Math.round(steps * 0.06);
         String loadBefore = LoraSbInitTiming.loadavg();
         long t0 = System.nanoTime();
 
         Splits splits = BundledData.spamAssassin().stratifiedSplit(0.7, 0.1, 42);
         LabelledTextSet test = splits.test().stratifiedSample(testSize, 42);
-        LabelledTextSet validation = splits.validation().stratifiedSample(64, 42);
+        LabelledTextSet validation = splits.validation().stratifiedSample(VALIDATION_SIZE, 42);
 
-        List<Arm> arms = List.of(
-                new Arm("head only", "—", 3e-3f, (m, c) -> null),
-                new Arm("LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
+        List<Arm> allArms = List.of(
+                new Arm("head", "head only", "—", 3e-3f, (m, c) -> null),
+                new Arm("lora", "LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
                         .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
-                new Arm("LoRA-XS r=16", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraXsConfig.builder().r(16)
-                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
-                new Arm("LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
-                new Arm("LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
+                new Arm("lora-xs", "LoRA-XS r=16", "36 linears", 1e-3f, MethodsMiniature::loraXs),
+                new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
+                new Arm("lora-xs-3e-3", "LoRA-XS r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraXs),
+                new Arm("lora-sb-3e-3", "LoRA-SB r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraSb),
+                new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
                         .targetModules("query", "value").modulesToSave("classifier").build())),
-                new Arm("LoLDU r=384, lr 3e-4", "query, value", 3e-4f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
+                new Arm("loldu-3e-4", "LoLDU r=384, lr 3e-4", "query, value", 3e-4f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
                         .targetModules("query", "value").modulesToSave("classifier").build())));
 
+        List<String> known = allArms.stream().map(Arm::key).toList();
+        for (String k : selected) {
+            if (!known.contains(k)) {
+                throw new IllegalArgumentException("arms: '" + k + "' is not an arm; allowed values: " + String.join(", ", known));
+            }
+        }
+        List<Arm> arms = allArms.stream().filter(a -> selected.contains(a.key())).toList();
         List<Result> results = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
@@ -160,8 +176,9 @@ public final class MethodsMiniature {
                     Result r = new Result(arm.name(), seed, m.accuracy(), m.positiveF1(), adapterParameters, meanLoss(h, 0, evalEvery),
                             meanLoss(h, steps - evalEvery, steps), val, (System.nanoTime() - r0) / 1e9);
                     results.add(r);
-                    System.out.printf(Locale.ROOT, "%n%s seed %d: acc %.4f F1 %.4f params %,d val %s (%.0f s, load %s)%n", arm.name(), seed,
-                            r.accuracy(), r.f1(), r.adapterParameters(), val, r.seconds(), LoraSbInitTiming.loadavg());
+                    System.out.printf(Locale.ROOT, "%n%s seed %d: acc %.4f F1 %.4f params %,d val %s train loss %.3f -> %.3f (%.0f s, median step %.0f ms,"
+                            + " load %s)%n", arm.name(), seed, r.accuracy(), r.f1(), r.adapterParameters(), val, r.firstTrainLoss(), r.lastTrainLoss(),
+                            r.seconds(), h.medianStepMillis(), LoraSbInitTiming.loadavg());
                     if (peft != null) {
                         peft.unload();
                     }
@@ -183,6 +200,10 @@ public final class MethodsMiniature {
         }
         AtomicFiles.writeString(out, report);
         System.out.println("wrote " + out);
+    }
+
+    private static PeftModel loraXs(MeanPoolingClassifier model, RunContext c) {
+        return PeftModel.wrap(model, LoraXsConfig.builder().r(16).targetModules(ALL_LINEARS).modulesToSave("classifier").build());
     }
 
     private static PeftModel loraSb(MeanPoolingClassifier model, RunContext c) {
@@ -221,7 +242,7 @@ public final class MethodsMiniature {
                 + "(load average %s before, %s after).%n%n", LocalDate.now(), minutes, Runtime.getRuntime().availableProcessors(), loadBefore, loadAfter));
         b.append(String.format(Locale.ROOT, "Setup: %d training e-mails (stratified sample of the 70%% train split, one sample per seed, shared by all arms), "
                 + "%d steps of batch %d (%.1f epochs), %d tokens, seeds %s; test: the same stratified %d e-mails of the test split for every run; "
-                + "validation loss on 64 e-mails every %d steps. Adapter parameters exclude the 770 of the classification head, which trains in every arm.%n%n",
+                + "validation loss on " + VALIDATION_SIZE + " e-mails every %d steps. Adapter parameters exclude the 770 of the classification head, which trains in every arm.%n%n",
                 trainSize, steps, batchSize, (double) steps * batchSize / trainSize, maxLength, java.util.Arrays.toString(seeds), testSize, evalEvery));
         List<Integer> evalSteps = new ArrayList<>();
         results.stream().findFirst().ifPresent(r -> evalSteps.addAll(r.validationLoss().keySet()));
