@@ -4,7 +4,9 @@
 #   benchmarks/run.sh e2e [options]            end-to-end rows on all-MiniLM-L6-v2, batch 32 x 128 -> benchmarks/results/e2e/
 #   benchmarks/run.sh vs-pytorch [options]     the same rows side by side with PyTorch (+ HF PEFT or the fallback),
 #                                              alternating -> benchmarks/results/vs-pytorch/ (sets up PyTorch first)
+#   benchmarks/run.sh overhead                 LoRA inference overhead (base / unmerged / merged interleaved in one process)
 #   benchmarks/run.sh profile --row ID         where one row's step time goes (libtorch profiler, self time per op)
+#   benchmarks/run.sh collect --mode M         write the report of a stopped run from its finished rows
 #   benchmarks/run.sh rows                     list the rows
 #   benchmarks/run.sh all                      jmh, e2e and vs-pytorch
 # Options of e2e / vs-pytorch: benchmarks/run.sh e2e --help. The first run builds the project with Maven.
@@ -80,7 +82,7 @@ case "$cmd" in
     needs_build && build
     java_cmd org.openjdk.jmh.Main "$@"
     ;;
-  rows|profile)
+  rows|profile|collect|overhead)
     needs_build && build
     java_cmd org.peft4j.benchmarks.cli.BenchCli "$cmd" "$@"
     ;;
@@ -98,7 +100,7 @@ case "$cmd" in
     "$0" jmh && "$0" e2e && "$0" vs-pytorch
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
     ;;
 esac

@@ -306,6 +306,9 @@ def build_fallback(spec, config):
     if spec["full_finetune"]:
         for p in model.parameters():
             p.requires_grad_(True)
+    if spec["kind"] != "training":
+        for p in model.parameters():
+            p.requires_grad_(False)
 
     def forward(ids, mask, types):
         return model(ids, mask, types)

@@ -8,11 +8,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.nn.InvertedDropout;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,7 +108,7 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
         NDArray b = ps.getValue(loraB, x.getDevice(), training);
         NDArray xa = x.getDataType() == a.getDataType() ? x : x.toType(a.getDataType(), false);
         if (training && dropout > 0) {
-            xa = Dropout.dropout(xa, dropout, true).singletonOrThrow();
+            xa = InvertedDropout.apply(xa, dropout, true);
         }
         NDArray h = Linear.linear(xa, a).singletonOrThrow();
         NDArray bias = loraBBias == null ? null : ps.getValue(loraBBias, x.getDevice(), training);

@@ -5,6 +5,7 @@ import org.peft4j.benchmarks.report.ReportFiles;
 import org.peft4j.benchmarks.report.ReportMarkdown;
 import org.peft4j.benchmarks.report.RunReport;
 import org.peft4j.benchmarks.runner.BenchmarkRun;
+import org.peft4j.benchmarks.runner.LoraInferenceOverhead;
 import org.peft4j.benchmarks.runner.RowProfiler;
 import org.peft4j.benchmarks.runner.RunSettings;
 import org.peft4j.benchmarks.workload.BenchmarkRow;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
  * {@code e2e}: the end-to-end rows on the JVM. {@code vs-pytorch}: the same rows side by side with
  * PyTorch, alternating. {@code profile}: where one row's time goes. {@code rows}: lists the rows.
  */
-@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Rows.class},
+@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Collect.class, BenchCli.Overhead.class, BenchCli.Rows.class},
         description = "End-to-end benchmarks of peft4j on all-MiniLM-L6-v2 (batch 32 x 128), alone or side by side with PyTorch.")
 public final class BenchCli implements Callable<Integer> {
 
@@ -152,6 +153,55 @@ public final class BenchCli implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             RowProfiler.profile(RowRegistry.load().get(row), work.toAbsolutePath(), warmup, timed, profiled, System.out);
+            return 0;
+        }
+    }
+
+    /** Writes a report from the row results a stopped run left behind. */
+    @Command(name = "collect", mixinStandardHelpOptions = true,
+            description = "Write the report of a run that was stopped early, from the row results in its work folder.")
+    static final class Collect implements Callable<Integer> {
+        @Option(names = "--mode", required = true, description = "e2e or vs-pytorch")
+        String mode;
+
+        @Option(names = "--rows", split = ",", description = "row ids (default: all that have results)")
+        List<String> rows = new ArrayList<>();
+
+        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
+        Path results;
+
+        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
+        Path work;
+
+        @Override
+        public Integer call() throws Exception {
+            RunReport r = BenchmarkRun.collect(mode, RowRegistry.load().select(rows), work.toAbsolutePath());
+            Path dir = ReportFiles.write(r, results);
+            System.out.println(ReportMarkdown.render(r, null));
+            System.err.println("wrote " + dir.resolve("latest.json") + ", latest.md and charts");
+            return 0;
+        }
+    }
+
+    /** The LoRA inference overhead, interleaved in one process. */
+    @Command(name = "overhead", mixinStandardHelpOptions = true,
+            description = "LoRA inference overhead: base, unmerged and merged steps interleaved on one model in one process; write results/overhead/.")
+    static final class Overhead implements Callable<Integer> {
+        @Option(names = "--warmup", defaultValue = "2", description = "untimed rounds (default: ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Option(names = "--rounds", defaultValue = "12", description = "timed rounds (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
+        Path results;
+
+        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
+        Path work;
+
+        @Override
+        public Integer call() throws Exception {
+            LoraInferenceOverhead.run(work.toAbsolutePath(), results, warmup, rounds, System.err);
             return 0;
         }
     }

@@ -100,6 +100,46 @@ public final class BenchmarkRun {
     }
 
     /**
+     * Assembles a report from the row results a run left in {@code workDir} (for example when it
+     * was stopped before its last row): every selected row that has a {@code result.json}, in the
+     * given order.
+     *
+     * @param mode the mode to label the report with
+     * @param rows the rows to look for
+     * @param workDir the run's work folder
+     * @return the report (matmul peak: the median of the rows' JVM peaks)
+     * @throws IOException if a result cannot be read, or none is there
+     */
+    public static RunReport collect(String mode, List<BenchmarkRow> rows, Path workDir) throws IOException {
+        List<RowResult> results = new ArrayList<>();
+        RowJob job = null;
+        String startedAt = null;
+        for (BenchmarkRow row : rows) {
+            Path dir = workDir.resolve("rows").resolve(row.id());
+            Path result = dir.resolve("result.json");
+            if (!Files.isRegularFile(result)) {
+                continue;
+            }
+            results.add(GSON.fromJson(Files.readString(result), RowResult.class));
+            job = GSON.fromJson(Files.readString(dir.resolve("job.json")), RowJob.class);
+            if (startedAt == null) {
+                startedAt = Files.getLastModifiedTime(dir.resolve("job.json")).toInstant().truncatedTo(ChronoUnit.SECONDS).toString();
+            }
+        }
+        if (results.isEmpty()) {
+            throw new IOException("no row results under " + workDir.resolve("rows"));
+        }
+        List<Double> peaks = results.stream().map(r -> r.jvm().matmulPeakGflops()).sorted().toList();
+        String python = results.stream().filter(r -> r.python() != null).map(r -> r.python().implementation()).findFirst().orElse(null);
+        RowResult first = results.get(0);
+        RowResult last = results.get(results.size() - 1);
+        return new RunReport(mode, startedAt, machine(), System.getProperty("java.vm.name") + " " + Runtime.version(),
+                "DJL " + Engine.getDjlVersion() + ", libtorch " + Engine.getInstance().getVersion(), python, job.threads(),
+                peaks.get(peaks.size() / 2), String.format(Locale.ROOT, "%.2f (1-min)", first.loadBefore()),
+                String.format(Locale.ROOT, "%.2f (1-min)", last.loadAfter()), job.warmupSteps(), job.rounds(), job.stepsPerRound(), results);
+    }
+
+    /**
      * Describes this machine: CPU model, logical CPUs and memory.
      *
      * @return e.g. {@code "AMD EPYC, 2 CPUs, 23.4 GiB"}

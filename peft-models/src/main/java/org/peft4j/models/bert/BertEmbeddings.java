@@ -3,10 +3,10 @@ package org.peft4j.models.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.models.layers.Embedding;
 import org.peft4j.models.layers.LayerNorm;
@@ -56,7 +56,7 @@ public final class BertEmbeddings extends ModuleBlock {
         NDArray typed = words.add(call("token_type_embeddings", ps, types, training, params));
         NDArray summed = typed.add(call("position_embeddings", ps, positions, training, params));
         NDArray normed = call("LayerNorm", ps, summed, training, params);
-        return new NDList(training && dropout > 0 ? Dropout.dropout(normed, dropout, true).head() : normed);
+        return new NDList(training && dropout > 0 ? InvertedDropout.apply(normed, dropout, true) : normed);
     }
 
     private NDArray call(String child, ParameterStore ps, NDArray x, boolean training, PairList<String, Object> params) {

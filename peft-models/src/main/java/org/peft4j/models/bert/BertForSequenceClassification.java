@@ -2,11 +2,11 @@ package org.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.nn.DenseLinear;
+import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.models.checkpoint.HeadParameters;
 import org.peft4j.models.layers.HfInitialization;
@@ -67,7 +67,7 @@ public final class BertForSequenceClassification extends ModuleBlock implements 
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList out = module("bert").forward(ps, inputs, training, params);
         NDArray pooled = out.get(1);
-        NDArray x = training && dropout > 0 ? Dropout.dropout(pooled, dropout, true).head() : pooled;
+        NDArray x = training && dropout > 0 ? InvertedDropout.apply(pooled, dropout, true) : pooled;
         NDArray logits = module("classifier").forward(ps, new NDList(x), training, params).head();
         logits.setName("logits");
         return new NDList(out.get(0), pooled, logits);

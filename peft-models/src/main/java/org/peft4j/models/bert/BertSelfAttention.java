@@ -2,11 +2,11 @@ package org.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.nn.DenseLinear;
+import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
 
 /**
@@ -62,7 +62,7 @@ public final class BertSelfAttention extends ModuleBlock {
         }
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
-            probs = Dropout.dropout(probs, dropout, true).head();
+            probs = InvertedDropout.apply(probs, dropout, true);
         }
         NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * headSize);
         return new NDList(context);

@@ -2,11 +2,11 @@ package org.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.nn.DenseLinear;
+import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.models.layers.LayerNorm;
 
@@ -40,7 +40,7 @@ public final class BertSelfOutput extends ModuleBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = module("dense").forward(ps, new NDList(inputs.get(0)), training, params).head();
         if (training && dropout > 0) {
-            x = Dropout.dropout(x, dropout, true).head();
+            x = InvertedDropout.apply(x, dropout, true);
         }
         return module("LayerNorm").forward(ps, new NDList(x.add(inputs.get(1))), training, params);
     }

@@ -2,11 +2,11 @@ package org.peft4j.models.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.nn.DenseLinear;
+import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
 
 /**
@@ -67,7 +67,7 @@ public final class LlamaAttention extends ModuleBlock {
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(headDim)).add(mask);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
-            probs = Dropout.dropout(probs, dropout, true).head();
+            probs = InvertedDropout.apply(probs, dropout, true);
         }
         NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * headDim);
         return module("o_proj").forward(ps, new NDList(context), training, params);
