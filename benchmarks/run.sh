@@ -8,6 +8,8 @@
 #   benchmarks/run.sh profile --row ID         where one row's step time goes (libtorch profiler, self time per op)
 #   benchmarks/run.sh collect --mode M         write the report of a stopped run from its finished rows
 #   benchmarks/run.sh rows                     list the rows
+#   benchmarks/run.sh fuzz [N] [SEED]          long fuzz of every file reader, N inputs per format (default 100000)
+#                                              -> benchmarks/results/fuzz/ (table of counts per format)
 #   benchmarks/run.sh all                      jmh, e2e and vs-pytorch
 # Options of e2e / vs-pytorch: benchmarks/run.sh e2e --help. The first run builds the project with Maven.
 set -euo pipefail
@@ -95,6 +97,28 @@ case "$cmd" in
     py="$(python_with_torch)"
     ensure_fast_blas "$py"
     java_cmd org.peft4j.benchmarks.cli.BenchCli vs-pytorch --threads "$threads" --python "$py" "$@"
+    ;;
+  fuzz)
+    # The fuzz formats live in the modules' test code (they build on peft-core's test jar), so this runs the
+    # long campaign through Maven: FuzzAll (safetensors, shard index, adapter_config.json) in peft-lora, and
+    # the quant-state, ONNX and HF config.json fuzz tests of peft-quant and peft-models with the larger count.
+    command -v mvn >/dev/null 2>&1 || { echo "run.sh: Maven (mvn) is needed; install it (e.g. apt-get install maven)" >&2; exit 2; }
+    n="${1:-100000}"; seed="${2:-}"
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh fuzz: N must be a positive integer, got '$n'" >&2; exit 2; }
+    [ -z "$seed" ] || [[ "$seed" =~ ^-?[0-9]+$ ]] || { echo "run.sh fuzz: SEED must be an integer, got '$seed'" >&2; exit 2; }
+    out="$root/benchmarks/results/fuzz"; mkdir -p "$out"
+    log="$out/latest.log"
+    echo "run.sh: fuzzing every reader with $n inputs per format (log: $log)" >&2
+    set +e
+    mvn -B -pl peft-lora,peft-quant,peft-models -am test \
+      -Dtest='FuzzAll,BnbCheckpointFuzzTest,OnnxWeightsFuzzTest#everyMutated*,HfConfigFuzzTest' \
+      -Dsurefire.failIfNoSpecifiedTests=false -Dpeft4j.fuzz.inputs="$n" ${seed:+-Dpeft4j.fuzz.seed="$seed"} \
+      >"$log" 2>&1
+    rc=$?
+    set -e
+    grep -E '^(fuzz |\| |[a-zA-Z_.]+ done in|FAILURE|example )|Tests run:.*Fail|BUILD' "$log" | tee "$out/latest.md"
+    [ "$rc" -eq 0 ] || echo "run.sh fuzz: failed (exit $rc); see $log" >&2
+    exit "$rc"
     ;;
   all)
     "$0" jmh && "$0" e2e && "$0" vs-pytorch
