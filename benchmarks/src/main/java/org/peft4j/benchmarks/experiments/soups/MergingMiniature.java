@@ -1,0 +1,508 @@
+package org.peft4j.benchmarks.experiments.soups;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import org.peft4j.benchmarks.methods.LoraSbInitTiming;
+import org.peft4j.core.io.AtomicFiles;
+import org.peft4j.examples.data.BundledData;
+import org.peft4j.examples.data.LabelledTextSet;
+import org.peft4j.examples.data.Splits;
+import org.peft4j.examples.quickstart.MeanPoolingClassifier;
+import org.peft4j.examples.train.BatchEncoder;
+import org.peft4j.examples.train.FineTuner;
+import org.peft4j.examples.train.TrainingHistory;
+import org.peft4j.merge.checkpoint.CheckpointView;
+import org.peft4j.merge.checkpoint.InMemoryCheckpoint;
+import org.peft4j.merge.checkpoint.MergedCheckpoint;
+import org.peft4j.merge.checkpoint.NewKeyPolicy;
+import org.peft4j.merge.lines.LinesMerge;
+import org.peft4j.merge.lines.LinesSchedule;
+import org.peft4j.merge.method.TaskArithmetic;
+import org.peft4j.merge.method.TaskVectorMerge;
+import org.peft4j.merge.soup.GreedySoup;
+import org.peft4j.merge.soup.GreedySoupReport;
+import org.peft4j.merge.soup.SoupIngredient;
+import org.peft4j.merge.soup.SoupStep;
+import org.peft4j.merge.soup.UniformSoup;
+import org.peft4j.models.bert.BertModel;
+import org.peft4j.models.checkpoint.CheckpointLoader;
+import org.peft4j.models.checkpoint.LoadOptions;
+import org.peft4j.models.checkpoint.TensorSource;
+import org.peft4j.models.pretrained.PretrainedModels;
+import org.peft4j.models.tokenize.TextTokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A miniature reproduction of the model-soup and LiNeS claims (methods-spec.md §7, items 3 to 5) on
+ * all-MiniLM-L6-v2 and the bundled SpamAssassin corpus, full fine-tuning on CPU.
+ *
+ * <ul>
+ *   <li>(a) greedy soup (paper rule {@code >=}, validation accuracy, ingredients sorted by it) of six
+ *       full fine-tunes that share the pretrained encoder and one linear-probe head, with varied
+ *       learning rate and seed, against the best ingredient by validation, on the test subset;</li>
+ *   <li>(b) the uniform soup of the same six, one of which has a high learning rate;</li>
+ *   <li>(c) single-task LiNeS ({@code beta = 1 - alpha}, alpha swept on validation with the paper's
+ *       criterion {@code 2 target/FT + control/pretrained}) on the best ingredient: target (spam)
+ *       accuracy kept, and recovery of a control measure, leave-one-out kNN accuracy of the frozen
+ *       mean-pooled embeddings at telling easy-ham-1 from easy-ham-2 e-mails;</li>
+ *   <li>(d) task arithmetic against task arithmetic + LiNeS ({@code alpha = 1/T}, {@code beta} tuned,
+ *       the same grid size as TA's {@code lambda}) for three tasks of the corpus, each with its own
+ *       head, by mean normalised accuracy.</li>
+ * </ul>
+ *
+ * <p>Every fine-tune: the pretrained encoder and the task's linear-probe head, all parameters
+ * trained, {@link FineTuner} (AdamW, weight decay 0.01, 6% warm-up, cosine decay), one epoch.
+ * Weights are kept in memory ({@link InMemoryCheckpoint}); merges are lazy views loaded into one
+ * classifier.
+ *
+ * <pre>
+ * java -Xss16m -Dai.djl.pytorch.num_threads=1 -cp ... org.peft4j.benchmarks.experiments.soups.MergingMiniature
+ *     [out=benchmarks/target/merging-miniature.md] [train=512] [taskTrain=512] [maxLength=48] [batch=32]
+ *     [validation=400] [test=600] [controlValidation=130] [controlTest=250] [k=5] [claims=abcd]
+ *     [ingredients=3e-5:1,5e-5:2,1e-4:3,1e-4:4,2e-4:5,1e-3:6] [taskLr=1e-4] [taskSeed=3] [linesFineTune=lr:seed]
+ * </pre>
+ *
+ * <p>{@code linesFineTune} runs (c) on that fine-tune instead of the best soup ingredient by
+ * validation; with {@code claims=c} only that fine-tune is trained. The results of the defaults
+ * with {@code maxLength=32 validation=300 test=500} are in docs/methods/merging-results.md.
+ */
+public final class MergingMiniature {
+
+    private static final int BLOCKS = 6;
+    private static final double[] GRID = {0.2, 0.4, 0.6, 0.8, 1.0};
+    private static final double[] SINGLE_TASK_ALPHAS = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
+
+    /** A fine-tuning recipe: peak learning rate and seed (data order and dropout). */
+    private record Recipe(float learningRate, long seed) {
+        String name() {
+            return String.format(Locale.ROOT, "lr %.0e s%d", learningRate, seed);
+        }
+    }
+
+    private MergingMiniature() {}
+
+    /**
+     * Runs the experiments and writes the report.
+     *
+     * @param args {@code key=value} settings, see the class comment
+     * @throws IOException if the data, the model or the report cannot be read or written
+     */
+    public static void main(String[] args) throws IOException {
+        Map<String, String> a = new LinkedHashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("arguments are key=value, got '" + arg + "'");
+            }
+            a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        Set<String> known = Set.of("out", "train", "taskTrain", "maxLength", "batch", "validation", "test", "controlValidation",
+                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "linesFineTune");
+        for (String key : a.keySet()) {
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("unknown setting '" + key + "'; allowed: " + String.join(", ", known));
+            }
+        }
+        Path out = Path.of(a.getOrDefault("out", "benchmarks/target/merging-miniature.md"));
+        int train = Integer.parseInt(a.getOrDefault("train", "512"));
+        int taskTrain = Integer.parseInt(a.getOrDefault("taskTrain", "512"));
+        int maxLength = Integer.parseInt(a.getOrDefault("maxLength", "48"));
+        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
+        int validation = Integer.parseInt(a.getOrDefault("validation", "400"));
+        int test = Integer.parseInt(a.getOrDefault("test", "600"));
+        int controlValidation = Integer.parseInt(a.getOrDefault("controlValidation", "130"));
+        int controlTest = Integer.parseInt(a.getOrDefault("controlTest", "250"));
+        int k = Integer.parseInt(a.getOrDefault("k", "5"));
+        String claims = a.getOrDefault("claims", "abcd");
+        List<Recipe> recipes = new ArrayList<>();
+        for (String r : a.getOrDefault("ingredients", "3e-5:1,5e-5:2,1e-4:3,1e-4:4,2e-4:5,1e-3:6").split(",")) {
+            recipes.add(recipe(r));
+        }
+        Recipe linesRecipe = a.containsKey("linesFineTune") ? recipe(a.get("linesFineTune")) : null;
+        Recipe taskRecipe = new Recipe(Float.parseFloat(a.getOrDefault("taskLr", "1e-4")), Long.parseLong(a.getOrDefault("taskSeed", "3")));
+
+        String loadBefore = LoraSbInitTiming.loadavg();
+        long t0 = System.nanoTime();
+        StringBuilder report = new StringBuilder();
+        Splits splits = BundledData.spamAssassin().stratifiedSplit(0.7, 0.1, 42);
+        TaskData spam = TaskData.spamVsHam(splits, train, validation, test, 7);
+        report.append(String.format(Locale.ROOT, "Settings: %s%n%n", a.isEmpty() ? "defaults" : a));
+        report.append(String.format(Locale.ROOT, "Spam task: %d training e-mails (%s), validation %d, test %d; %d tokens, batch %d, 1 epoch (%d steps).%n%n",
+                spam.train().size(), spam.train().countsBy(t -> t.label()), spam.validation().size(), spam.test().size(), maxLength, batch,
+                (spam.train().size() + batch - 1) / batch));
+
+        try (NDManager manager = NDManager.newBaseManager();
+                NDManager store = manager.newSubManager();
+                TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
+            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
+            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
+                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
+            }
+            Engine.getInstance().setRandomSeed(0);
+            MeanPoolingClassifier model = new MeanPoolingClassifier(bert, 2, manager);
+            BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
+            SwappableClassifier clf = new SwappableClassifier(model, encoder, 64, manager);
+            InMemoryCheckpoint pretrained = InMemoryCheckpoint.of(clf.copyWeights(store, key -> key.startsWith("bert.")));
+
+            long tp = System.nanoTime();
+            InMemoryCheckpoint spamHead = linearProbeHead(clf, spam, store);
+            log("linear probe (spam) %.0f s: validation accuracy %.4f", secs(tp), accuracyOf(clf, spam.validation(), pretrained, spamHead));
+
+            // ---- (a), (b): soups of full fine-tunes
+            List<SoupIngredient> ingredients = new ArrayList<>();
+            Map<String, Map<String, NDArray>> ingredientWeights = new LinkedHashMap<>();
+            Map<String, Double> ingredientSeconds = new LinkedHashMap<>();
+            boolean soups = claims.contains("a") || claims.contains("b") || claims.contains("c") && linesRecipe == null;
+            List<Recipe> toTrain = new ArrayList<>(soups ? recipes : List.of());
+            if (claims.contains("c") && linesRecipe != null && !toTrain.contains(linesRecipe)) {
+                toTrain.add(linesRecipe);
+            }
+            if (claims.contains("d") && !toTrain.contains(taskRecipe)) {
+                toTrain.add(taskRecipe);
+            }
+            for (Recipe r : toTrain) {
+                long ts = System.nanoTime();
+                Map<String, NDArray> w = fineTune(clf, spam, pretrained, spamHead, r, batch, store);
+                ingredientWeights.put(r.name(), w);
+                ingredients.add(new SoupIngredient(r.name(), InMemoryCheckpoint.of(w)));
+                ingredientSeconds.put(r.name(), secs(ts));
+                log("fine-tune %s: %.0f s", r.name(), secs(ts));
+            }
+            String bestIngredient = linesRecipe != null ? linesRecipe.name() : ingredients.get(0).name();
+            if (soups) {
+                long ts = System.nanoTime();
+                GreedySoupReport greedy = GreedySoup.paper().cook(ingredients, view -> {
+                    clf.load(view);
+                    return clf.accuracy(spam.validation());
+                });
+                if (linesRecipe == null) {
+                    bestIngredient = greedy.order().get(0);
+                }
+                log("greedy soup %.0f s: kept %s", secs(ts), greedy.kept());
+                Map<String, Double> testOf = new LinkedHashMap<>();
+                for (SoupIngredient in : ingredients) {
+                    clf.load(in.checkpoint());
+                    testOf.put(in.name(), clf.accuracy(spam.test()));
+                }
+                clf.load(greedy.soup());
+                double greedyTest = clf.accuracy(spam.test());
+                CheckpointView uniform = UniformSoup.of(ingredients.stream().map(SoupIngredient::checkpoint).toList());
+                clf.load(uniform);
+                double uniformVal = clf.accuracy(spam.validation());
+                double uniformTest = clf.accuracy(spam.test());
+                Recipe highest = recipes.stream().max((x, y) -> Float.compare(x.learningRate(), y.learningRate())).orElseThrow();
+                List<CheckpointView> withoutHigh = ingredients.stream().filter(i -> !i.name().equals(highest.name()))
+                        .map(SoupIngredient::checkpoint).toList();
+                clf.load(UniformSoup.of(withoutHigh));
+                double uniformLowVal = clf.accuracy(spam.validation());
+                double uniformLowTest = clf.accuracy(spam.test());
+                appendSoups(report, greedy, testOf, ingredientSeconds, greedyTest, uniformVal, uniformTest, highest.name(), uniformLowVal, uniformLowTest);
+                log("soups done, %.1f min so far", (System.nanoTime() - t0) / 60e9);
+            }
+
+            // ---- (c): single-task LiNeS against forgetting
+            if (claims.contains("c")) {
+                java.util.function.Predicate<String> easyHam = g -> g.startsWith("easy-ham-");
+                LabelledTextSet controlVal = TaskData.balancedByGroup(splits.validation(), easyHam, controlValidation, 42);
+                LabelledTextSet controlTst = TaskData.balancedByGroup(splits.test(), easyHam, controlTest, 42);
+                NearestNeighbourProbe knn = new NearestNeighbourProbe(k);
+                InMemoryCheckpoint ft = InMemoryCheckpoint.of(ingredientWeights.get(bestIngredient));
+                clf.load(pretrained);
+                double preVal = control(clf, knn, controlVal, manager);
+                double preTest = control(clf, knn, controlTst, manager);
+                clf.load(ft);
+                double ftAccVal = clf.accuracy(spam.validation());
+                double ftAccTest = clf.accuracy(spam.test());
+                double ftCtlVal = control(clf, knn, controlVal, manager);
+                double ftCtlTest = control(clf, knn, controlTst, manager);
+                List<double[]> sweep = new ArrayList<>();
+                double bestScore = Double.NEGATIVE_INFINITY;
+                double bestAlpha = 1.0;
+                for (double alpha : SINGLE_TASK_ALPHAS) {
+                    clf.load(lines(pretrained, ft, alpha));
+                    double acc = clf.accuracy(spam.validation());
+                    double ctl = control(clf, knn, controlVal, manager);
+                    double score = 2 * acc / ftAccVal + ctl / preVal;
+                    // reported beside the sweep, never used for the choice of alpha
+                    double ctlTest = control(clf, knn, controlTst, manager);
+                    sweep.add(new double[] {alpha, acc, ctl, score, ctlTest});
+                    log("LiNeS alpha %.1f: val acc %.4f control %.4f score %.4f", alpha, acc, ctl, score);
+                    if (score > bestScore) {
+                        bestScore = score;
+                        bestAlpha = alpha;
+                    }
+                }
+                clf.load(lines(pretrained, ft, bestAlpha));
+                double linesAccTest = clf.accuracy(spam.test());
+                double linesCtlTest = control(clf, knn, controlTst, manager);
+                appendLinesSingle(report, bestIngredient, controlVal, controlTst, k, preVal, preTest, ftAccVal, ftAccTest, ftCtlVal, ftCtlTest,
+                        sweep, bestAlpha, linesAccTest, linesCtlTest);
+                log("LiNeS single task done, %.1f min so far", (System.nanoTime() - t0) / 60e9);
+            }
+
+            // ---- (d): task arithmetic with and without LiNeS
+            if (claims.contains("d")) {
+                TaskData spamSource = TaskData.byGroup("spam-1 vs spam-2", splits, g -> g.startsWith("spam-"), taskTrain, validation, test, 7);
+                TaskData hamSource = TaskData.byGroup("easy-ham-1 vs easy-ham-2", splits, g -> g.startsWith("easy-ham-"), taskTrain, validation, test, 7);
+                List<TaskData> tasks = List.of(spam, spamSource, hamSource);
+                List<InMemoryCheckpoint> fts = new ArrayList<>();
+                List<InMemoryCheckpoint> heads = new ArrayList<>();
+                Map<String, NDArray> spamFt = ingredientWeights.get(taskRecipe.name());
+                if (spamFt == null) {
+                    spamFt = fineTune(clf, spam, pretrained, spamHead, taskRecipe, batch, store);
+                }
+                for (TaskData t : tasks) {
+                    Map<String, NDArray> w;
+                    if (t == spam) {
+                        w = spamFt;
+                    } else {
+                        long ts = System.nanoTime();
+                        InMemoryCheckpoint head = linearProbeHead(clf, t, store);
+                        w = fineTune(clf, t, pretrained, head, taskRecipe, batch, store);
+                        log("fine-tune %s (%d e-mails %s): %.0f s", t.name(), t.train().size(), t.train().countsBy(x -> x.label()), secs(ts));
+                    }
+                    Map<String, NDArray> encoderOnly = new LinkedHashMap<>();
+                    Map<String, NDArray> headOnly = new LinkedHashMap<>();
+                    w.forEach((key, v) -> (key.startsWith("bert.") ? encoderOnly : headOnly).put(key, v));
+                    fts.add(InMemoryCheckpoint.of(encoderOnly));
+                    heads.add(InMemoryCheckpoint.of(headOnly));
+                }
+                double[] ftVal = new double[tasks.size()];
+                double[] ftTest = new double[tasks.size()];
+                for (int i = 0; i < tasks.size(); i++) {
+                    clf.load(fts.get(i), heads.get(i));
+                    ftVal[i] = clf.accuracy(tasks.get(i).validation());
+                    ftTest[i] = clf.accuracy(tasks.get(i).test());
+                }
+                List<CheckpointView> inputs = new ArrayList<>(fts);
+                double[] ones = new double[tasks.size()];
+                Arrays.fill(ones, 1.0);
+                TaskArithmetic sum = TaskArithmetic.of(ones);
+                double alpha = LinesMerge.multiTaskAlpha(pretrained, inputs, sum, manager);
+                List<double[]> taRows = new ArrayList<>();
+                List<double[]> linesRows = new ArrayList<>();
+                for (double g : GRID) {
+                    taRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, g), NewKeyPolicy.DROP),
+                            tasks, heads, ftVal, false));
+                    linesRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
+                            new LinesMerge(sum, LinesSchedule.multiTask(alpha, g, BLOCKS)), NewKeyPolicy.DROP), tasks, heads, ftVal, false));
+                    log("grid %.1f: TA val %s, LiNeS val %s", g, Arrays.toString(taRows.get(taRows.size() - 1)),
+                            Arrays.toString(linesRows.get(linesRows.size() - 1)));
+                }
+                int bestTa = argMaxLast(taRows);
+                int bestLines = argMaxLast(linesRows);
+                double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, GRID[bestTa]), NewKeyPolicy.DROP),
+                        tasks, heads, ftTest, true);
+                double[] linesTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
+                        new LinesMerge(sum, LinesSchedule.multiTask(alpha, GRID[bestLines], BLOCKS)), NewKeyPolicy.DROP), tasks, heads, ftTest, true);
+                appendMultiTask(report, tasks, taskRecipe, ftVal, ftTest, alpha, taRows, linesRows, bestTa, bestLines, taTest, linesTest);
+            }
+        }
+        double minutes = (System.nanoTime() - t0) / 60e9;
+        String header = String.format(Locale.ROOT, "Generated %s by `org.peft4j.benchmarks.experiments.soups.MergingMiniature` in %.1f minutes on %d CPU cores, "
+                + "PyTorch threads %s (load average %s before, %s after).%n%n", LocalDate.now(), minutes, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("ai.djl.pytorch.num_threads", "default"), loadBefore, LoraSbInitTiming.loadavg());
+        String text = header + report;
+        System.out.println();
+        System.out.println(text);
+        if (out.getParent() != null) {
+            Files.createDirectories(out.getParent());
+        }
+        AtomicFiles.writeString(out, text);
+        System.out.println("wrote " + out);
+    }
+
+    /** Trains a head on the frozen pretrained features of the task's training sample. */
+    private static InMemoryCheckpoint linearProbeHead(SwappableClassifier clf, TaskData task, NDManager store) {
+        try (NDManager scratch = store.newSubManager()) {
+            NDArray features = clf.embeddings(task.train(), false, scratch);
+            Map<String, NDArray> head = new LinearProbe(300, 1e-2f, 1e-3f).fit(features, TaskData.labelIndices(task.train()), task.labels().size(), scratch);
+            Map<String, NDArray> kept = new LinkedHashMap<>();
+            head.forEach((key, v) -> {
+                NDArray copy = v.duplicate();
+                copy.attach(store);
+                kept.put(key, copy);
+            });
+            return InMemoryCheckpoint.of(kept);
+        }
+    }
+
+    /** Full fine-tune from the pretrained encoder and the given head; returns a copy of every weight. */
+    private static Map<String, NDArray> fineTune(SwappableClassifier clf, TaskData task, CheckpointView pretrained, CheckpointView head,
+                                                 Recipe r, int batch, NDManager store) {
+        clf.load(pretrained, head);
+        clf.trainable(true);
+        Engine.getInstance().setRandomSeed((int) r.seed());
+        FineTuner.Options o = new FineTuner.Options(1, batch, r.learningRate(), 0.01f, 0.06, 0, r.seed(), true, 0);
+        TrainingHistory h = FineTuner.train(clf.model(), task.train(), null, clf.encoder(), o, store, task.name() + " " + r.name(), null);
+        clf.trainable(false);
+        List<TrainingHistory.Step> steps = h.steps();
+        log("%s %s: train loss first %.3f last %.3f, median step %.0f ms", task.name(), r.name(), steps.get(0).loss(),
+                steps.get(steps.size() - 1).loss(), h.medianStepMillis());
+        return clf.copyWeights(store, key -> true);
+    }
+
+    private static Recipe recipe(String text) {
+        String[] p = text.split(":");
+        if (p.length != 2) {
+            throw new IllegalArgumentException("a fine-tune is learningRate:seed, e.g. 1e-4:3, got '" + text + "'");
+        }
+        return new Recipe(Float.parseFloat(p[0]), Long.parseLong(p[1]));
+    }
+
+    private static CheckpointView lines(CheckpointView pretrained, CheckpointView ft, double alpha) {
+        return MergedCheckpoint.of(pretrained, List.of(ft), new LinesMerge(TaskArithmetic.of(1.0), LinesSchedule.singleTask(alpha, BLOCKS)));
+    }
+
+    private static double control(SwappableClassifier clf, NearestNeighbourProbe knn, LabelledTextSet set, NDManager manager) {
+        try (NDManager scratch = manager.newSubManager()) {
+            return knn.accuracy(clf.embeddings(set, true, scratch), TaskData.labelIndices(set));
+        }
+    }
+
+    private static double accuracyOf(SwappableClassifier clf, LabelledTextSet set, CheckpointView... views) {
+        clf.load(views);
+        return clf.accuracy(set);
+    }
+
+    /** Per task accuracy with its own head, then the mean normalised accuracy (last entry). */
+    private static double[] evaluateMerge(SwappableClassifier clf, CheckpointView merged, List<TaskData> tasks, List<InMemoryCheckpoint> heads,
+                                          double[] reference, boolean onTest) {
+        clf.load(merged);
+        double[] row = new double[tasks.size() + 1];
+        double norm = 0;
+        for (int i = 0; i < tasks.size(); i++) {
+            clf.load(heads.get(i));
+            row[i] = clf.accuracy(onTest ? tasks.get(i).test() : tasks.get(i).validation());
+            norm += row[i] / reference[i];
+        }
+        row[tasks.size()] = norm / tasks.size();
+        return row;
+    }
+
+    /** Index of the row with the largest last entry; the first on ties. */
+    private static int argMaxLast(List<double[]> rows) {
+        int best = 0;
+        for (int i = 1; i < rows.size(); i++) {
+            if (rows.get(i)[rows.get(i).length - 1] > rows.get(best)[rows.get(best).length - 1]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static void appendSoups(StringBuilder b, GreedySoupReport greedy, Map<String, Double> testOf, Map<String, Double> seconds,
+                                    double greedyTest, double uniformVal, double uniformTest, String high, double uniformLowVal, double uniformLowTest) {
+        b.append("## (a), (b) Soups of ").append(testOf.size()).append(" full fine-tunes (spam vs ham)\n\n");
+        b.append("| ingredient | validation acc | test acc | greedy step: soup val acc | kept | fine-tune s |\n|---|---:|---:|---:|---|---:|\n");
+        Map<String, SoupStep> stepOf = new LinkedHashMap<>();
+        greedy.steps().forEach(s -> stepOf.put(s.ingredient(), s));
+        for (String name : greedy.order()) {
+            SoupStep s = stepOf.get(name);
+            b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %s | %.0f |%n", name, 100 * greedy.individualScores().get(name),
+                    100 * testOf.get(name), 100 * s.candidateScore(), s.accepted() ? "yes" : "no", seconds.get(name)));
+        }
+        String best = greedy.order().get(0);
+        double bestTest = testOf.get(best);
+        double oracle = testOf.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        b.append("\n| model | validation acc | test acc |\n|---|---:|---:|\n");
+        b.append(String.format(Locale.ROOT, "| best ingredient by validation (%s) | %.2f | %.2f |%n", best, 100 * greedy.individualScores().get(best), 100 * bestTest));
+        b.append(String.format(Locale.ROOT, "| best ingredient by test (oracle) | — | %.2f |%n", 100 * oracle));
+        b.append(String.format(Locale.ROOT, "| greedy soup (%d kept: %s) | %.2f | %.2f |%n", greedy.kept().size(), String.join(", ", greedy.kept()),
+                100 * greedy.finalScore(), 100 * greedyTest));
+        b.append(String.format(Locale.ROOT, "| uniform soup, all %d | %.2f | %.2f |%n", testOf.size(), 100 * uniformVal, 100 * uniformTest));
+        b.append(String.format(Locale.ROOT, "| uniform soup without %s | %.2f | %.2f |%n", high, 100 * uniformLowVal, 100 * uniformLowTest));
+        b.append(String.format(Locale.ROOT, "%nClaim (a) greedy test >= best-by-validation ingredient test: %.2f vs %.2f -> %s.%n", 100 * greedyTest, 100 * bestTest,
+                greedyTest >= bestTest ? "holds" : "does not hold"));
+        b.append(String.format(Locale.ROOT, "Claim (b) uniform soup (all) below the best ingredient and below greedy on test: %.2f vs %.2f and %.2f -> %s.%n%n",
+                100 * uniformTest, 100 * bestTest, 100 * greedyTest, uniformTest < bestTest && uniformTest < greedyTest ? "holds" : "does not hold"));
+    }
+
+    private static void appendLinesSingle(StringBuilder b, String ft, LabelledTextSet controlVal, LabelledTextSet controlTest, int k, double preVal,
+                                          double preTest, double ftAccVal, double ftAccTest, double ftCtlVal, double ftCtlTest, List<double[]> sweep,
+                                          double alpha, double linesAcc, double linesCtl) {
+        b.append("## (c) LiNeS on one full fine-tune (").append(ft).append(")\n\n");
+        b.append(String.format(Locale.ROOT, "Control: leave-one-out %d-NN accuracy (cosine, unit mean-pooled embeddings) at telling easy-ham-1 from easy-ham-2, "
+                + "balanced: %d validation e-mails %s, %d test e-mails %s (chance 50%%).%n%n", k, controlVal.size(), controlVal.countsBy(t -> t.label()),
+                controlTest.size(), controlTest.countsBy(t -> t.label())));
+        b.append("Sweep on validation (beta = 1 - alpha; alpha = 1 is the fine-tune itself); the last column, control on the test e-mails, is shown "
+                + "for diagnosis only and plays no part in the choice:\n\n| alpha | spam val acc | control val acc | 2·acc/FT + control/pretrained | control test acc |\n"
+                + "|---:|---:|---:|---:|---:|\n");
+        for (double[] r : sweep) {
+            b.append(String.format(Locale.ROOT, "| %.1f | %.2f | %.2f | %.4f | %.2f |%n", r[0], 100 * r[1], 100 * r[2], r[3], 100 * r[4]));
+        }
+        b.append(String.format(Locale.ROOT, "| pretrained | — | %.2f | | %.2f |%n%n", 100 * preVal, 100 * preTest));
+        double drop = preTest - ftCtlTest;
+        double recovered = (linesCtl - ftCtlTest) / drop;
+        double kept = linesAcc / ftAccTest;
+        b.append(String.format(Locale.ROOT, "Test, alpha = %.1f chosen on validation:%n%n| model | spam test acc | control test acc |%n|---|---:|---:|%n", alpha));
+        b.append(String.format(Locale.ROOT, "| pretrained encoder | — | %.2f |%n| fine-tuned | %.2f | %.2f |%n| LiNeS alpha %.1f | %.2f | %.2f |%n%n", 100 * preTest,
+                100 * ftAccTest, 100 * ftCtlTest, alpha, 100 * linesAcc, 100 * linesCtl));
+        b.append(String.format(Locale.ROOT, "Control drop (pretrained - fine-tuned) %.2f points; LiNeS keeps %.2f%% of the target accuracy and recovers %.1f%% of the drop "
+                + "-> claim (c) %s.%n%n", 100 * drop, 100 * kept, 100 * recovered,
+                drop <= 0 ? "cannot be judged (no drop)" : kept >= 0.99 && recovered >= 0.8 ? "holds" : "does not hold"));
+    }
+
+    private static void appendMultiTask(StringBuilder b, List<TaskData> tasks, Recipe r, double[] ftVal, double[] ftTest, double alpha, List<double[]> ta,
+                                        List<double[]> lines, int bestTa, int bestLines, double[] taTest, double[] linesTest) {
+        b.append("## (d) Task arithmetic vs task arithmetic + LiNeS, ").append(tasks.size()).append(" tasks\n\n");
+        b.append(String.format(Locale.ROOT, "Fine-tunes: %s, 1 epoch each, each from its own linear-probe head; merged encoder evaluated with each task's own fine-tuned head. "
+                + "LiNeS alpha = %.4f (1/T from the L1 norms).%n%n", r.name(), alpha));
+        b.append("| task | train | validation | test | fine-tuned val acc | fine-tuned test acc |\n|---|---|---:|---:|---:|---:|\n");
+        for (int i = 0; i < tasks.size(); i++) {
+            TaskData t = tasks.get(i);
+            b.append(String.format(Locale.ROOT, "| %s | %d %s | %d | %d | %.2f | %.2f |%n", t.name(), t.train().size(), t.train().countsBy(x -> x.label()),
+                    t.validation().size(), t.test().size(), 100 * ftVal[i], 100 * ftTest[i]));
+        }
+        b.append("\nValidation grid (accuracy per task, then mean normalised accuracy = mean of acc / fine-tuned acc):\n\n| method | coefficient |");
+        tasks.forEach(t -> b.append(' ').append(t.name()).append(" |"));
+        b.append(" mean normalised |\n|---|---:|");
+        tasks.forEach(t -> b.append("---:|"));
+        b.append("---:|\n");
+        for (int g = 0; g < GRID.length; g++) {
+            appendRow(b, "TA", "lambda " + GRID[g] + (g == bestTa ? " (chosen)" : ""), ta.get(g));
+        }
+        for (int g = 0; g < GRID.length; g++) {
+            appendRow(b, "TA + LiNeS", "beta " + GRID[g] + (g == bestLines ? " (chosen)" : ""), lines.get(g));
+        }
+        b.append("\nTest, chosen coefficients:\n\n| method | coefficient |");
+        tasks.forEach(t -> b.append(' ').append(t.name()).append(" |"));
+        b.append(" mean normalised |\n|---|---:|");
+        tasks.forEach(t -> b.append("---:|"));
+        b.append("---:|\n");
+        appendRow(b, "TA", "lambda " + GRID[bestTa], taTest);
+        appendRow(b, "TA + LiNeS", "beta " + GRID[bestLines], linesTest);
+        double d = linesTest[tasks.size()] - taTest[tasks.size()];
+        b.append(String.format(Locale.ROOT, "%nClaim (d) TA + LiNeS > TA on test mean normalised accuracy: %.2f vs %.2f (%+.2f points) -> %s.%n%n",
+                100 * linesTest[tasks.size()], 100 * taTest[tasks.size()], 100 * d, d > 0 ? "holds" : "does not hold"));
+    }
+
+    private static void appendRow(StringBuilder b, String method, String coefficient, double[] row) {
+        b.append("| ").append(method).append(" | ").append(coefficient).append(" |");
+        for (double v : row) {
+            b.append(String.format(Locale.ROOT, " %.2f |", 100 * v));
+        }
+        b.append('\n');
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf(Locale.ROOT, "%n" + format + "%n", args);
+    }
+}
