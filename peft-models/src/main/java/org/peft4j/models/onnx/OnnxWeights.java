@@ -130,7 +130,7 @@ public final class OnnxWeights implements TensorSource {
                 throw new OnnxFormatException(
                         description + ": initializer '" + name + "' keeps its data in an external file, which is not supported");
             }
-            Shape stored = new Shape(t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+            Shape stored = new Shape(checkedDims(t, description));
             if (name.startsWith(ANONYMOUS)) {
                 String hfName = anonymousNames.get(name);
                 if (hfName == null) {
@@ -295,6 +295,28 @@ public final class OnnxWeights implements TensorSource {
             throw new IllegalArgumentException("no weight '" + name + "' in " + description);
         }
         return w;
+    }
+
+    /**
+     * The dims of an initializer, checked before anything is sized by them: none negative, and their product (the
+     * element count) within a long.
+     */
+    private static long[] checkedDims(TensorProto t, String description) {
+        long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        long count = 1;
+        for (long d : dims) {
+            if (d < 0) {
+                throw new OnnxFormatException(description + ": initializer '" + t.getName() + "' has a negative dimension in "
+                        + t.getDimsList() + "; dimensions must be >= 0");
+            }
+            try {
+                count = Math.multiplyExact(count, d);
+            } catch (ArithmeticException e) {
+                throw new OnnxFormatException(description + ": initializer '" + t.getName() + "' has dims " + t.getDimsList()
+                        + " whose element count overflows a 64-bit integer");
+            }
+        }
+        return dims;
     }
 
     private float[] floats(TensorProto t, String name) {

@@ -56,4 +56,23 @@ class OnnxWeightsFuzzTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void negativeOrOverflowingDimsAreRejectedNamingTheInitializer() {
+        // a negative dim, and dims whose product wraps around to 0 in 64 bits (2^62 * 4), which would otherwise
+        // match an empty raw_data
+        long[][] bad = {{-4, 5}, {4_611_686_018_427_387_904L, 4}};
+        for (long[] dims : bad) {
+            ModelProto.Builder m = OnnxWeightsFuzzFormat.model().toBuilder();
+            var init = m.getGraphBuilder().getInitializerBuilder(4).clearFloatData().clearDims();
+            for (long d : dims) {
+                init.addDims(d);
+            }
+            init.setRawData(com.google.protobuf.ByteString.EMPTY);
+            String name = init.getName();
+            OnnxFormatException e = assertThrows(OnnxFormatException.class,
+                    () -> OnnxWeights.read(new ByteArrayInputStream(m.build().toByteArray()), "bad.onnx"));
+            assertTrue(e.getMessage().contains("bad.onnx") && e.getMessage().contains(name), e.getMessage());
+        }
+    }
 }
