@@ -3,7 +3,6 @@ package org.peft4j.benchmarks.workload;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.dataset.Batch;
-import ai.djl.training.loss.Loss;
 import ai.djl.translate.Batchifier;
 
 import org.peft4j.core.PeftModel;
@@ -65,7 +64,7 @@ public record LoraSbRow(String id, String title) implements BenchmarkRow {
                     ESTIMATION_BATCHES));
         }
         PeftModel peft;
-        try (UpdateEstimate estimate = UpdateEstimator.estimate(model, config, batches.iterator(), Loss.softmaxCrossEntropyLoss(), null)) {
+        try (UpdateEstimate estimate = UpdateEstimator.estimate(model, config, batches.iterator(), new LogitsLoss(), null)) {
             peft = PeftModel.wrap(model, config.withUpdateEstimate(estimate));
         }
         return new PreparedModel(model, peft, model.config());
