@@ -6,6 +6,7 @@
 #                                              alternating -> benchmarks/results/vs-pytorch/ (sets up PyTorch first)
 #   benchmarks/run.sh overhead                 LoRA inference overhead (base / unmerged / merged interleaved in one process)
 #   benchmarks/run.sh profile --row ID         where one row's step time goes (libtorch profiler, self time per op)
+#   benchmarks/run.sh step-compare --rows A,B  the steps of several rows interleaved in one process (e.g. LoRA vs QLoRA)
 #   benchmarks/run.sh collect --mode M         write the report of a stopped run from its finished rows
 #   benchmarks/run.sh rows                     list the rows
 #   benchmarks/run.sh fuzz [N] [SEED]          long fuzz of every file reader, N inputs per format (default 100000)
@@ -84,7 +85,7 @@ case "$cmd" in
     needs_build && build
     java_cmd org.openjdk.jmh.Main "$@"
     ;;
-  rows|profile|collect|overhead)
+  rows|profile|collect|overhead|step-compare)
     needs_build && build
     java_cmd org.peft4j.benchmarks.cli.BenchCli "$cmd" "$@"
     ;;
@@ -124,7 +125,7 @@ case "$cmd" in
     "$0" jmh && "$0" e2e && "$0" vs-pytorch
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
     ;;
 esac

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 
 import org.peft4j.quant.blockwise.Blocksize;
 import org.peft4j.quant.blockwise.Blockwise4Bit;
+import org.peft4j.quant.blockwise.Blockwise4BitDecoder;
 import org.peft4j.quant.blockwise.DoubleQuantization;
 import org.peft4j.quant.blockwise.DoubleQuantized;
 import org.peft4j.quant.blockwise.NestedStatistics;
@@ -158,14 +159,52 @@ public record QuantState(
         if (!type.isFloating()) {
             throw new IllegalArgumentException("dequantization dtype must be floating point, got " + type);
         }
-        try (NDManager scratch = manager.newSubManager()) {
-            NDArray scales = nested == null ? absmax : DoubleQuantization.restore(absmax, nested, scratch);
-            NDArray out = Blockwise4Bit.dequantize(packed, scales, quantMap, blocksize, shape, scratch);
-            if (type != DataType.FLOAT32) {
-                out = out.toType(type, false);
+        try (NDManager scratch = manager.newSubManager();
+                Blockwise4BitDecoder decoder = decoder(scratch)) {
+            return dequantize(decoder, manager, type);
+        }
+    }
+
+    /**
+     * Dequantizes with a decoder made by {@link #decoder(NDManager)} for this state, which skips
+     * building the code-pair table and restoring double-quantized absmax: the way to dequantize the
+     * same state again and again (a frozen base layer's forward passes).
+     *
+     * @param decoder this state's decoder
+     * @param manager the owner (and device) of the result
+     * @param type the result dtype (a floating type)
+     * @return the weight in its original shape, a new array
+     * @throws IllegalArgumentException if the decoder was built for another shape or {@code type} is
+     *     not floating point
+     */
+    public NDArray dequantize(Blockwise4BitDecoder decoder, NDManager manager, DataType type) {
+        if (!type.isFloating()) {
+            throw new IllegalArgumentException("dequantization dtype must be floating point, got " + type);
+        }
+        if (!decoder.shape().equals(shape)) {
+            throw new IllegalArgumentException("the decoder was built for shape " + decoder.shape() + ", this state is " + shape);
+        }
+        NDArray out = decoder.dequantize(packed, manager);
+        if (type != DataType.FLOAT32) {
+            try (NDArray wide = out) {
+                out = wide.toType(type, false);
             }
-            out.attach(manager);
-            return out;
+        }
+        return out;
+    }
+
+    /**
+     * Builds the decoder of this state: its code-pair table and its float32 absmax (restored from
+     * double quantization if need be), 2 KiB plus 4 bytes per block. Valid as long as this state
+     * is; the caller closes it.
+     *
+     * @param owner the manager (and device) of the decoder's arrays
+     * @return the decoder
+     */
+    public Blockwise4BitDecoder decoder(NDManager owner) {
+        try (NDManager scratch = owner.newSubManager()) {
+            NDArray scales = nested == null ? absmax : DoubleQuantization.restore(absmax, nested, scratch);
+            return Blockwise4BitDecoder.create(quantMap, scales, blocksize, shape, owner);
         }
     }
 

@@ -8,6 +8,7 @@ import org.peft4j.benchmarks.runner.BenchmarkRun;
 import org.peft4j.benchmarks.runner.LoraInferenceOverhead;
 import org.peft4j.benchmarks.runner.RowProfiler;
 import org.peft4j.benchmarks.runner.RunSettings;
+import org.peft4j.benchmarks.runner.StepComparison;
 import org.peft4j.benchmarks.workload.BenchmarkRow;
 import org.peft4j.benchmarks.workload.RowRegistry;
 
@@ -23,9 +24,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code e2e}: the end-to-end rows on the JVM. {@code vs-pytorch}: the same rows side by side with
- * PyTorch, alternating. {@code profile}: where one row's time goes. {@code rows}: lists the rows.
+ * PyTorch, alternating. {@code profile}: where one row's time goes. {@code step-compare}: the steps of
+ * several rows interleaved in one process. {@code rows}: lists the rows.
  */
-@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Collect.class, BenchCli.Overhead.class, BenchCli.Rows.class},
+@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Collect.class, BenchCli.Overhead.class, BenchCli.StepCompare.class, BenchCli.Rows.class},
         description = "End-to-end benchmarks of peft4j on all-MiniLM-L6-v2 (batch 32 x 128), alone or side by side with PyTorch.")
 public final class BenchCli implements Callable<Integer> {
 
@@ -202,6 +204,37 @@ public final class BenchCli implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             LoraInferenceOverhead.run(work.toAbsolutePath(), results, warmup, rounds, System.err);
+            return 0;
+        }
+    }
+
+    /** Two or more rows' steps interleaved in one process. */
+    @Command(name = "step-compare", mixinStandardHelpOptions = true,
+            description = "Run the steps of two or more rows interleaved in one process (e.g. LoRA vs QLoRA); write results/step-compare/.")
+    static final class StepCompare implements Callable<Integer> {
+        @Option(names = "--rows", split = ",", required = true, description = "row ids; the first is the reference")
+        List<String> rows = new ArrayList<>();
+
+        @Option(names = "--warmup", defaultValue = "2", description = "untimed rounds (default: ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Option(names = "--rounds", defaultValue = "12", description = "timed rounds (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
+        Path results;
+
+        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
+        Path work;
+
+        @Override
+        public Integer call() throws Exception {
+            RowRegistry registry = RowRegistry.load();
+            List<BenchmarkRow> selected = new ArrayList<>();
+            for (String id : rows) {
+                selected.add(registry.select(List.of(id)).get(0));
+            }
+            StepComparison.run(selected, work.toAbsolutePath(), results, warmup, rounds, System.err);
             return 0;
         }
     }

@@ -23,13 +23,22 @@ import java.util.List;
  *       is {@code B·T} tokens, or {@code B} for the pooler and the classifier (they see the first
  *       token / the pooled vector only).
  *   <li>An adapter made of factor matrices applied one after the other (LoRA's {@code A} then
- *       {@code B}): {@code 2·N·P}, with {@code P} its parameter count ({@code r·in + out·r} for
- *       LoRA). Merged adapters cost nothing.
+ *       {@code B}; LoRA-XS / LoRA-SB's {@code A}, {@code R}, {@code B}; LoLDU's {@code A} then
+ *       {@code B}): {@code 2·N·P}, with {@code P} the element count of its matrix (2-D)
+ *       parameters ({@code r·in + out·r} for LoRA, {@code r·in + r² + out·r} for LoRA-SB).
+ *       Vector and scalar parameters (LoLDU's diagonal {@code z} and scale {@code σ}) scale
+ *       elementwise and are not counted. Merged adapters cost nothing.
+ *   <li>A 4-bit base layer (QLoRA's {@code QuantizedLinear}) counts as the dense layer it stands
+ *       for: its product is the same {@code 2·N·in·out}, and dequantizing its weight (a table
+ *       look-up and a multiply per weight, once per forward) is not counted, as it is no matrix
+ *       product. So QLoRA's FLOPs equal LoRA's on the same targets.
  *   <li>Self-attention per layer: {@code Q·Kᵀ} and {@code P·V}, each {@code 2·B·heads·T²·headSize}.
  *   <li>Backward of a training step: every product's input gradient (same cost as its forward),
  *       plus the weight gradient of products whose weight is trainable (same cost again); both
  *       attention products need two operand gradients (twice their forward). Frozen weights get no
- *       weight gradient. So full fine-tuning costs ≈ 3× forward and LoRA ≈ 2× forward.
+ *       weight gradient (an adapter's frozen factors neither: LoRA-SB's {@code A} and {@code B},
+ *       LoLDU's {@code A} and {@code B}). So full fine-tuning costs ≈ 3× forward and LoRA ≈ 2×
+ *       forward.
  * </ul>
  *
  * Embeddings, layer norms, activations, softmax, dropout and the optimizer update are not counted
@@ -106,6 +115,9 @@ public final class ModelFlops {
                     long params = 0;
                     long trainableParams = 0;
                     for (Parameter p : a.getParameters().values()) {
+                        if (p.getShape() == null || p.getShape().dimension() != 2) {
+                            continue; // vectors and scalars scale elementwise: no matrix product
+                        }
                         long size = p.getShape().size();
                         params += size;
                         trainableParams += p.requiresGradient() ? size : 0;

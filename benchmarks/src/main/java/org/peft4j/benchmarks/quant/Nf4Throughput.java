@@ -3,10 +3,12 @@ package org.peft4j.benchmarks.quant;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import org.peft4j.quant.QuantState;
 import org.peft4j.quant.QuantType;
+import org.peft4j.quant.blockwise.Blockwise4BitDecoder;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -17,7 +19,8 @@ import java.util.function.Function;
  * 4096) against a memory-copy baseline of the same float32 array, all through DJL's PyTorch engine
  * on its default device. Dequantization throughput is GB/s of float32 output written; quantization
  * throughput is GB/s of float32 input read. Each figure is the median of the timed repetitions after
- * warm-up (on a GPU each timing waits for the result by reading one element).
+ * warm-up (on a GPU each timing waits for the result by reading one element). "kept" dequantizes
+ * with a decoder built once beforehand, as a {@code QuantizedLinear} forward pass does.
  *
  * <p>Usage: {@code Nf4Throughput [rows] [cols] [repetitions]}. Thread count: the engine default, or
  * {@code -Dai.djl.pytorch.num_threads=N}.
@@ -50,6 +53,11 @@ public final class Nf4Throughput {
             report("memory copy (baseline)", copy, gigabytes, copy);
             report("dequantize nf4", median(manager, reps, nf4::dequantize), gigabytes, copy);
             report("dequantize nf4+dq", median(manager, reps, nf4dq::dequantize), gigabytes, copy);
+            try (NDManager cache = manager.newSubManager();
+                    Blockwise4BitDecoder decoder = nf4dq.decoder(cache)) {
+                // what a QuantizedLinear forward pass does: the decoder (pair table, restored absmax) is kept
+                report("dequantize nf4+dq kept", median(manager, reps, m -> nf4dq.dequantize(decoder, m, DataType.FLOAT32)), gigabytes, copy);
+            }
             report("quantize nf4", median(manager, reps, m -> QuantState.quantize(weight, QuantType.NF4, 64, false, m).packed()),
                     gigabytes, copy);
             report("quantize nf4+dq", median(manager, reps, m -> QuantState.quantize(weight, QuantType.NF4, 64, true, m).packed()),

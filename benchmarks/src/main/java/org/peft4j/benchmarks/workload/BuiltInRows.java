@@ -22,7 +22,9 @@ import java.util.List;
 /**
  * The rows every run has: inference with the base model, with a LoRA adapter unmerged and merged;
  * LoRA training steps (r=8 on query and value; r=16 on all linear layers); full fine-tuning for
- * reference. LoRA rows use {@code lora_alpha = 2r}, no LoRA dropout, the classifier in {@code
+ * reference; then QLoRA r=8 on query and value ({@link QloraRow}), LoRA-SB r=16 on the blocks' 36
+ * linear layers ({@link LoraSbRow}) and LoLDU on query and value ({@link LolduRow}), which run on
+ * the JVM only. LoRA rows use {@code lora_alpha = 2r}, no LoRA dropout, the classifier in {@code
  * modules_to_save} (as PEFT does for sequence classification), and {@code lora_B} drawn from
  * N(0, 0.02) instead of zeros so that the adapter changes the outputs the PyTorch side is checked
  * against (timing does not depend on the values).
@@ -46,7 +48,10 @@ public final class BuiltInRows {
                 new LoraRow("inference-lora-merged", "inference: LoRA r=8 q,v merged", RowKind.INFERENCE, 8, QUERY_VALUE, true),
                 new LoraRow("train-lora-r8-qv", "train: LoRA r=8 query,value", RowKind.TRAINING, 8, QUERY_VALUE, false),
                 new LoraRow("train-lora-r16-all-linear", "train: LoRA r=16 all linear", RowKind.TRAINING, 16, List.of("all-linear"), false),
-                new PlainRow("train-full", "train: full fine-tuning", RowKind.TRAINING, true));
+                new PlainRow("train-full", "train: full fine-tuning", RowKind.TRAINING, true),
+                QloraRow.r8QueryValue(),
+                LoraSbRow.r16AllLinear(),
+                LolduRow.queryValue());
     }
 
     /**

@@ -9,8 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.lora.LoraConfig;
+import org.peft4j.lora.loldu.LolduConfig;
 import org.peft4j.models.bert.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.quant.QuantConfig;
+import org.peft4j.quant.nn.KbitTraining;
+import org.peft4j.quant.nn.ModelQuantizer;
 
 /**
  * Checks the analytic counts on a tiny BERT against hand arithmetic with the 2·m·k·n rule: hidden 8,
@@ -71,6 +75,40 @@ class ModelFlopsTest {
             // frozen base: input gradients only (attention: both operands); LoRA: input and weight gradients
             double frozenBackward = 2 * LINEAR_PER_LAYER + HEADS + 2 * 2 * ATTENTION_PER_LAYER;
             assertEquals(frozenBackward + 2 * lora, f.backward());
+        }
+    }
+
+    @Test
+    void qloraCountsTheSameAsLoraOnADenseBase() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            BertForSequenceClassification dense = tiny(m);
+            BlockPaths.parameters(dense).values().forEach(p -> p.freeze(true));
+            LoraConfig lora = LoraConfig.builder().r(2).loraAlpha(4).targetModules("query", "value").modulesToSave("classifier").build();
+            FlopCount expected = ModelFlops.bert(PeftModel.wrap(dense, lora).block(), 2, 2, 4, B, T, true);
+            BertForSequenceClassification quantized = tiny(m);
+            ModelQuantizer.quantize(quantized, QuantConfig.qlora().withKeep("(.*\\.)?(pooler|classifier)(\\..*)?"));
+            KbitTraining.prepare(quantized);
+            FlopCount f = ModelFlops.bert(PeftModel.wrap(quantized, lora).block(), 2, 2, 4, B, T, true);
+            // a 4-bit layer stands for its dense product; dequantization is not a matrix product
+            assertEquals(expected.forward(), f.forward());
+            assertEquals(expected.backward(), f.backward());
+        }
+    }
+
+    @Test
+    void lolduCountsItsTwoFrozenFactorsAndNoWeightGradient() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            BertForSequenceClassification model = tiny(m);
+            BlockPaths.parameters(model).values().forEach(p -> p.freeze(true));
+            PeftModel peft = PeftModel.wrap(model, LolduConfig.builder().r(8).targetModules("query", "value").build());
+            FlopCount f = ModelFlops.bert(peft.block(), 2, 2, 4, B, T, true);
+            // per adapter: x·Aᵀ 2·8·8·8 = 1024 and h·Bᵀ 2·8·8·8 = 1024 (z and σ scale elementwise);
+            // 2 adapters x 2 layers; A and B are frozen, so backward has their input gradients only
+            double loldu = 4 * 2048;
+            double base = 2 * (LINEAR_PER_LAYER + ATTENTION_PER_LAYER) + HEADS;
+            assertEquals(base + loldu, f.forward());
+            double frozenBackward = 2 * LINEAR_PER_LAYER + HEADS + 2 * 2 * ATTENTION_PER_LAYER;
+            assertEquals(frozenBackward + loldu, f.backward());
         }
     }
 }

@@ -30,7 +30,7 @@ import java.util.Objects;
  *
  * <p>Dequantization is {@code code[q] * absmax[i / blocksize]} in float32. Everything runs as DJL ops
  * on the weight's device; DJL has no bitwise ops, so packing is {@code hi * 16 + lo} and unpacking
- * a gather of whole bytes from a 256-row table of code pairs.
+ * a gather of whole bytes from a 256-row table of code pairs ({@link Blockwise4BitDecoder}).
  */
 public final class Blockwise4Bit {
 
@@ -38,12 +38,12 @@ public final class Blockwise4Bit {
     static final float MIN_ABSMAX = 1e-38f;
 
     /**
-     * Elements per quantize or dequantize pass, a multiple of every allowed block size. Passes keep
-     * each temporary at a few MB, which the allocator reuses from pass to pass instead of mapping
-     * fresh pages for every op; dequantizing a 4096 x 4096 weight this way is about 2.5 times faster
-     * on CPU than in one piece (benchmarks' Nf4Throughput).
+     * Elements per quantize pass, a multiple of every allowed block size. Passes keep each temporary
+     * at a few MB, which the allocator reuses from pass to pass instead of mapping fresh pages for
+     * every op; dequantizing a 4096 x 4096 weight this way is about 2.5 times faster on CPU than in
+     * one piece (benchmarks' Nf4Throughput), and quantizing gains likewise.
      */
-    private static final long PASS = 1L << 20;
+    private static final long PASS = Blockwise4BitDecoder.PASS;
 
     private Blockwise4Bit() {}
 
@@ -119,11 +119,8 @@ public final class Blockwise4Bit {
     }
 
     /**
-     * Dequantizes packed 4-bit data to float32.
-     *
-     * <p>Works in passes of {@value #PASS} elements written into one preallocated output, so the
-     * temporaries of a pass (int32 byte indices, gathered pairs) stay small however large the weight
-     * is.
+     * Dequantizes packed 4-bit data to float32 (once; to dequantize the same statistics repeatedly,
+     * build a {@link Blockwise4BitDecoder} and keep it).
      *
      * @param packed uint8, {@code (n+1)/2} bytes in any shape
      * @param absmax float32 {@code [ceil(n/blocksize)]}
@@ -135,61 +132,11 @@ public final class Blockwise4Bit {
      */
     public static NDArray dequantize(
             NDArray packed, NDArray absmax, NDArray quantMap, int blocksize, Shape shape, NDManager target) {
-        long n = shape.size();
-        long bytes = (n + 1) / 2;
-        try (NDManager scratch = target.newSubManager()) {
-            NDArray pairs = pairTable(ManagedView.of(quantMap, scratch));
-            NDArray flatPacked = ManagedView.of(packed, scratch).reshape(bytes);
-            NDArray scales = ManagedView.of(absmax, scratch).toType(DataType.FLOAT32, false);
-            if (n <= PASS) {
-                NDArray out = dequantizeFlat(flatPacked, pairs, scales, blocksize, n).reshape(shape);
-                out.attach(target);
-                return out;
-            }
-            NDArray out = scratch.create(new Shape(n), DataType.FLOAT32);
-            for (long start = 0; start < n; start += PASS) {
-                long end = Math.min(n, start + PASS);
-                try (NDManager pass = scratch.newSubManager()) {
-                    NDArray chunk = flatPacked.get(new NDIndex("{}:{}", start / 2, (end + 1) / 2));
-                    chunk.attach(pass);
-                    NDArray chunkScales = scales.get(new NDIndex("{}:{}", start / blocksize, (end + blocksize - 1) / blocksize));
-                    chunkScales.attach(pass);
-                    NDArray values = dequantizeFlat(chunk, pairs, chunkScales, blocksize, end - start);
-                    out.set(new NDIndex("{}:{}", start, end), values);
-                }
-            }
-            NDArray shaped = out.reshape(shape);
-            shaped.attach(target);
-            return shaped;
-        }
-    }
-
-    /** Dequantizes {@code n} elements from their packed bytes; the result is in the bytes' manager. */
-    private static NDArray dequantizeFlat(NDArray bytes, NDArray pairs, NDArray scales, int blocksize, long n) {
-        NDManager manager = bytes.getManager();
-        NDArray index = bytes.toType(DataType.INT32, false);
-        // row b of the table holds the values of byte b's two nibbles: one gather per byte; the
-        // result is created in the table's manager, so move it to this pass's manager at once
-        NDArray gathered = pairs.get(new NDIndex("{}", index));
-        gathered.attach(manager);
-        index.close();
-        NDArray values = gathered.reshape(2 * bytes.size());
-        return BlockScaling.apply(values, scales, blocksize, n);
-    }
-
-    /**
-     * Returns {@code [256, 2]}: row {@code b} is {@code (map[b / 16], map[b % 16])}, the values of the
-     * high and low nibble of byte {@code b}.
-     */
-    private static NDArray pairTable(NDArray quantMap) {
-        NDManager manager = quantMap.getManager();
-        long[] nibbles = new long[512];
-        for (int b = 0; b < 256; b++) {
-            nibbles[2 * b] = b >> 4;
-            nibbles[2 * b + 1] = b & 0xF;
-        }
-        try (NDArray index = manager.create(nibbles, new Shape(256, 2))) {
-            return quantMap.toType(DataType.FLOAT32, false).take(manager, index);
+        try (NDManager scratch = target.newSubManager();
+                Blockwise4BitDecoder decoder = Blockwise4BitDecoder.create(quantMap, absmax, blocksize, shape, scratch)) {
+            NDArray out = decoder.dequantize(packed, scratch);
+            out.attach(target);
+            return out;
         }
     }
 }

@@ -16,6 +16,7 @@ import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.quant.QuantConfig;
 import org.peft4j.quant.QuantState;
 import org.peft4j.quant.WeightDtype;
+import org.peft4j.quant.blockwise.Blockwise4BitDecoder;
 import org.peft4j.quant.blockwise.ManagedView;
 
 import java.util.Objects;
@@ -26,7 +27,10 @@ import java.util.Objects;
  * bias {@code [out]} stays float32. Forward dequantizes {@code W} on the fly into a scratch manager
  * (float32, or the input's floating dtype), computes {@code Linear.linear(x, W, b)} with the
  * activation on the left, so the output lives in the input's manager, and closes the dequantized
- * weight before returning: repeated calls hold no extra memory.
+ * weight before returning: repeated calls hold no dense copy of the weight. What does not change
+ * between calls (the 256-row code-pair table and the float32 absmax restored from double
+ * quantization, together 0.5 bit per weight at block size 64) is decoded at the first call and
+ * kept ({@link #decodeCacheBytes()}).
  *
  * <p>Input {@code [..., in]}, output {@code [..., out]}. The quantized weight is not a DJL {@link
  * Parameter}: it receives no gradient and no optimizer state, and is written only through {@link
@@ -39,6 +43,7 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
     private final NDManager store;
     private final Parameter bias;
     private QuantState state;
+    private Blockwise4BitDecoder decoder;
 
     private QuantizedLinear(QuantState state, NDArray biasArray, NDManager store) {
         Shape shape = state.shape();
@@ -146,7 +151,7 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
         }
         DataType type = x.getDataType().isFloating() ? x.getDataType() : DataType.FLOAT32;
         try (NDManager scratch = x.getManager().newSubManager(x.getDevice())) {
-            NDArray w = state.dequantize(scratch, type);
+            NDArray w = state.dequantize(decoder(), scratch, type);
             NDArray b = null;
             if (bias != null) {
                 NDArray value =
@@ -208,7 +213,30 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
      */
     @Override
     public NDArray weightCopy(NDManager manager) {
-        return state.dequantize(manager, DataType.FLOAT32);
+        return state.dequantize(decoder(), manager, DataType.FLOAT32);
+    }
+
+    /**
+     * Returns the bytes of the decode cache: the code-pair table (2 KiB) and the float32 absmax per
+     * block (0.5 bit per weight at block size 64), built at the first forward pass or {@link
+     * #weightCopy} and kept until the weight is replaced. Not part of {@link #bytesHeld()}.
+     *
+     * @return bytes, 0 before the first dequantization
+     */
+    public synchronized long decodeCacheBytes() {
+        return decoder == null ? 0 : decoder.bytesHeld();
+    }
+
+    /**
+     * Returns this layer's decoder, building it on first use: forward passes then skip rebuilding
+     * the code-pair table and restoring double-quantized absmax. The dequantized weight itself is
+     * never kept.
+     */
+    private synchronized Blockwise4BitDecoder decoder() {
+        if (decoder == null) {
+            decoder = state.decoder(store);
+        }
+        return decoder;
     }
 
     /**
@@ -237,9 +265,15 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
             NDArray w = ManagedView.of(weight, scratch).toType(DataType.FLOAT32, false);
             fresh = withDtype(QuantState.quantize(w, state.config(), store), state.dtype());
         }
-        QuantState old = state;
-        state = fresh;
-        old.close();
+        synchronized (this) {
+            QuantState old = state;
+            state = fresh;
+            old.close();
+            if (decoder != null) {
+                decoder.close();
+                decoder = null;
+            }
+        }
     }
 
     /** {@inheritDoc} */
@@ -259,10 +293,11 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
     }
 
     /**
-     * Returns the bytes actually held: packed codes, absmax (float32, or uint8 codes plus nested
+     * Returns the bytes of the quantized storage: packed codes, absmax (float32, or uint8 codes plus nested
      * absmax, nested map and offset with double quantization), the 16-entry code book, and the
      * float32 bias if any. At block size 64 this is about 4.127 bits per weight with double
-     * quantization and 4.5 without (plus the fixed code books).
+     * quantization and 4.5 without (plus the fixed code books). The decode cache is counted apart
+     * ({@link #decodeCacheBytes()}).
      *
      * @return bytes held
      */

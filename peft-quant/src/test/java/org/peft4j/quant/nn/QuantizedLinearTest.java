@@ -211,4 +211,33 @@ class QuantizedLinearTest {
             assertEquals(1, q.getParameters().size(), "only the bias is a DJL parameter");
         }
     }
+
+    @Test
+    void decodeCacheIsBuiltOnceAndHoldsThePairTableAndTheRestoredAbsmax() {
+        try (NDManager m = manager.newSubManager()) {
+            QuantizedLinear q = QuantizedLinear.quantize(Layers.dense(m, 128, 32, true, 17), QuantConfig.qlora());
+            assertEquals(0, q.decodeCacheBytes(), "no cache before the first forward");
+            forward(q, Layers.normal(m, 18, 1f, 2, 128)).close();
+            // 256 x 2 float32 pair table + one float32 per block of 64: 32 * 128 / 64 = 64 blocks
+            assertEquals(256 * 2 * 4 + 64 * 4, q.decodeCacheBytes());
+        }
+    }
+
+    @Test
+    void forwardAfterSetWeightUsesTheNewCodesNotTheCachedStatistics() {
+        try (NDManager m = manager.newSubManager()) {
+            QuantConfig plain = QuantConfig.builder().doubleQuant(false).build();
+            QuantizedLinear q = QuantizedLinear.quantize(Layers.dense(m, 128, 32, false, 19), plain);
+            NDArray x = Layers.normal(m, 20, 1f, 3, 128);
+            forward(q, x).close(); // builds the decode cache of the first weight
+            float[] next = Layers.normal(32 * 128, 21, 3f);
+            q.setWeight(m.create(next, new Shape(32, 128)));
+            float[] reference = ReferenceQuantizer.dequantize(ReferenceQuantizer.quantize(next, QuantType.NF4, 64), QuantType.NF4, 64, 32 * 128);
+            NDArray want = Linear.linear(x, m.create(reference, new Shape(32, 128))).singletonOrThrow();
+            NDArray got = forward(q, x);
+            // same float32 operands and the same op; 1e-4 allows a different summation order only:
+            // 128 products of |x·w| up to about 12, each reordering error below 128 * 12 * 2^-24
+            assertTrue(got.sub(want).abs().max().getFloat() <= 1e-4f, "max |diff| " + got.sub(want).abs().max().getFloat());
+        }
+    }
 }
