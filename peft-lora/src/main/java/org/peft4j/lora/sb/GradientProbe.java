@@ -23,6 +23,11 @@ import java.util.Map;
  * #collect()} adds {@code (∂L/∂y)ᵀ·x} (summed over every leading axis) to a float32 {@code [out,
  * in]} sum — exactly {@code ∂L/∂W} for {@code y = x·Wᵀ + b}, at the cost of the weight gradient
  * itself. It works for any {@link org.peft4j.core.nn.LinearLayer}, quantized ones included.
+ *
+ * <p>The taps and the saved inputs live in a manager of the probe's own, opened at the first forward
+ * pass and closed by {@link #collect()}: a model may run a layer in a sub-manager that it closes when
+ * the layer ends (peft4j's BERT encoder does), and the probe must still read them after the backward
+ * pass.
  */
 final class GradientProbe extends AbstractBlock implements Adapter {
 
@@ -30,6 +35,7 @@ final class GradientProbe extends AbstractBlock implements Adapter {
     private final long in;
     private final NDArray sum;
     private final List<NDArray[]> taps = new ArrayList<>();
+    private NDManager pass; // this pass's taps and inputs; null between collect() and the next forward
 
     GradientProbe(NDManager manager, long out, long in) {
         super((byte) 1);
@@ -47,12 +53,16 @@ final class GradientProbe extends AbstractBlock implements Adapter {
         for (NDArray[] t : taps) {
             NDArray x = t[0];
             NDArray tap = t[1];
-            NDArray g = tap.getGradient(); // in the tap's (the batch's) manager
+            NDArray g = tap.getGradient(); // in the tap's manager (this pass's)
             NDArray g2 = g.reshape(-1, out).transpose();
             NDArray x2 = (x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false)).reshape(-1, in);
             sum.addi(g2.matMul(x2));
         }
         taps.clear();
+        if (pass != null) {
+            pass.close(); // the taps, their gradients, the saved inputs and the products above
+            pass = null;
+        }
     }
 
     /**
@@ -75,9 +85,14 @@ final class GradientProbe extends AbstractBlock implements Adapter {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Shape s = x.getShape();
-        NDArray tap = x.getManager().zeros(s.slice(0, s.dimension() - 1).add(out), DataType.FLOAT32);
+        if (pass == null) {
+            pass = sum.getManager().newSubManager();
+        }
+        NDArray tap = pass.zeros(s.slice(0, s.dimension() - 1).add(out), DataType.FLOAT32);
         tap.setRequiresGradient(true);
-        taps.add(new NDArray[] {x.stopGradient(), tap});
+        NDArray input = x.stopGradient();
+        input.attach(pass);
+        taps.add(new NDArray[] {input, tap});
         return new NDList(tap);
     }
 
