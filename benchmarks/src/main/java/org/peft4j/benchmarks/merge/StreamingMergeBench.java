@@ -25,6 +25,7 @@ import org.peft4j.merge.checkpoint.SafetensorsCheckpoint;
 import org.peft4j.merge.checkpoint.StreamingMerger;
 import org.peft4j.merge.checkpoint.StreamingReport;
 import org.peft4j.merge.checkpoint.TensorSpec;
+import org.peft4j.merge.method.Dare;
 import org.peft4j.merge.method.MergeMethod;
 import org.peft4j.merge.method.TaskArithmetic;
 import org.peft4j.merge.method.TaskVectorMerge;
@@ -40,7 +41,7 @@ import org.peft4j.merge.method.Ties;
  *
  * <pre>
  * java -Xmx1g -cp ... org.peft4j.benchmarks.merge.StreamingMergeBench [--gb 1] [--tensor-mb 64]
- *      [--methods ta,ties] [--density 0.2] [--dir /tmp] [--repeats 3]
+ *      [--methods ta,ties,dare,dare-ties] [--density 0.2] [--dir /tmp] [--repeats 3]
  * </pre>
  *
  * The checkpoints are generated in a fresh temporary folder under {@code --dir} and deleted at the
@@ -136,6 +137,8 @@ public final class StreamingMergeBench {
             case "copy" -> "copy baseline";
             case "ta" -> "task arithmetic l=0.5";
             case "ties" -> "ties density " + density;
+            case "dare" -> "dare linear density " + density;
+            case "dare-ties" -> "dare ties density " + density;
             default -> phase;
         };
     }
@@ -178,7 +181,10 @@ public final class StreamingMergeBench {
             case "copy" -> null;
             case "ta" -> new TaskVectorMerge(TaskArithmetic.of(1, 1), 0.5); // theta_b + 0.5 (tau_1 + tau_2)
             case "ties" -> TaskVectorMerge.of(Ties.of(density, 1, 1));
-            default -> throw new IllegalArgumentException("unknown phase " + phase + " (allowed: copy, ta, ties)");
+            case "dare" -> TaskVectorMerge.of(Dare.linear(density, 0, 1, 1));
+            case "dare-ties" -> TaskVectorMerge.of(Dare.ties(density, 0, 1, 1));
+            default -> throw new IllegalArgumentException(
+                    "unknown phase " + phase + " (allowed: copy, ta, ties, dare, dare-ties)");
         };
         // start the engine before the clock and before the peak counter is reset
         try (NDManager warm = NDManager.newBaseManager()) {
