@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import org.peft4j.merge.consensus.MajoritySignMask;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.Density;
 import org.peft4j.merge.sparsify.MagnitudePruning;
@@ -106,20 +105,23 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
         if (variant == TiesVariant.MERGEKIT) {
             part.muli(column); // mergekit elects the sign of w_i P_i
         }
-        NDArray majority = MajoritySignMask.majority(part, election); // [m], +1/-1
-        // sign(P_i) == majority; a zero never agrees
-        NDArray agreeing = part.mul(majority).gt(0f).toType(DataType.FLOAT32, false); // [T, m]
+        NDArray votes = election == SignElection.TOTAL ? part.sum(new int[] {0}) : part.sign().sum(new int[] {0});
+        // sign(votes) + 1/2 is +1.5 or +0.5 where the elected sign is +1 (a tie, votes 0, elects +1,
+        // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign
+        NDArray elected = votes.signi().addi(0.5f); // [m]
+        NDArray agreeing = part.mul(elected).gt(0f); // [T, m] bool; a zero never agrees
         part.muli(agreeing);
+        NDArray agreeingCount = agreeing.toType(DataType.FLOAT32, false);
         NDArray divisor;
         if (variant == TiesVariant.PEFT) {
             // PEFT: disjoint mean of w_i P_i over the agreeing count, clamp(count, min=1)
             if (!weights.allOnes()) {
                 part.muli(column);
             }
-            divisor = agreeing.sum(new int[] {0}).maximum(1f);
+            divisor = agreeingCount.sum(new int[] {0}).maximum(1f);
         } else {
             // mergekit: divided by the sum of the agreeing weights (0 -> 1)
-            divisor = agreeing.muli(column).sum(new int[] {0});
+            divisor = agreeingCount.muli(column).sum(new int[] {0});
             divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false));
         }
         StackSum.intoFirstRow(part).divi(divisor);
