@@ -68,8 +68,9 @@ public final class TiesPhaseProfile {
                 }
             }
         }
-        System.out.printf("one tensor [%d, %d] float32, 2 tasks, density %s; milliseconds per tensor (steps summed over tasks and blocks), median of %d%n",
-                rows, COLS, density, repeats);
+        System.out.printf("one tensor [%d, %d] float32, 2 tasks, density %s, block %d, num_threads %s;"
+                + " milliseconds per tensor (steps summed over tasks and blocks), median of %d%n",
+                rows, COLS, density, block, System.getProperty("ai.djl.pytorch.num_threads", "default"), repeats);
         profile.phases.forEach((name, times) -> {
             long[] sorted = times.clone();
             Arrays.sort(sorted);
@@ -133,17 +134,18 @@ public final class TiesPhaseProfile {
                 long above = 0;
                 NDList bands = new NDList();
                 for (long s = 0; s < n; s += block) {
-                  try (NDScope scope = new NDScope()) {
-                    NDArray part = row.get(new NDIndex().addSliceDim(s, Math.min(n, s + block)));
-                    NDArray abs = time("blocked: |x|", part::abs);
-                    NDArray aboveHi = time("blocked: |x| > hi (bool)", () -> abs.gt(bracket[1]));
-                    above += time("blocked: count (bool->float32 sum)", () -> count(aboveHi));
-                    NDArray inBand = time("blocked: band mask (gte, xor)",
-                            () -> abs.gte(bracket[0]).logicalXor(aboveHi));
-                    NDArray band = time("blocked: band extraction (booleanMask)", () -> abs.booleanMask(inBand));
-                    NDScope.unregister(band);
-                    bands.add(band);
-                  }
+                    try (NDScope scope = new NDScope()) {
+                        NDArray part = row.get(new NDIndex().addSliceDim(s, Math.min(n, s + block)));
+                        NDArray abs = time("blocked: |x|", part::abs);
+                        NDArray aboveHi = time("blocked: |x| > hi (bool)", () -> abs.gt(bracket[1]));
+                        above += time("blocked: count (bool->float32 sum)", () -> count(aboveHi));
+                        NDArray inBand = time("blocked: band mask (gte, xor)",
+                                () -> abs.gte(bracket[0]).logicalXor(aboveHi));
+                        NDArray band = time("blocked: band extraction (nonzero, take)",
+                                () -> abs.take(inBand.nonzero().flatten()));
+                        NDScope.unregister(band);
+                        bands.add(band);
+                    }
                 }
                 long need = k - above;
                 float threshold = time("blocked: concat, topk over the band, tie counts", () -> {
@@ -156,27 +158,25 @@ public final class TiesPhaseProfile {
                     return t;
                 });
                 for (long s = 0; s < n; s += block) {
-                  try (NDScope scope = new NDScope()) {
-                    NDArray part = row.get(new NDIndex().addSliceDim(s, Math.min(n, s + block)));
-                    NDArray abs = time("blocked: mask pass |x|", part::abs);
-                    time("blocked: mask pass gte, mul", () -> part.muli(abs.gte(threshold)));
-                  }
+                    try (NDScope scope = new NDScope()) {
+                        NDArray part = row.get(new NDIndex().addSliceDim(s, Math.min(n, s + block)));
+                        NDArray abs = time("blocked: mask pass |x|", part::abs);
+                        time("blocked: mask pass gte, mul", () -> part.muli(abs.gte(threshold)));
+                    }
                 }
             }
-            NDArray column = m.create(new float[] {1f, 1f}, new Shape(2, 1));
-            for (long s = 0; s < n; s += block) {
-              try (NDScope scope = new NDScope()) {
-                NDArray part = taus.get(new NDIndex().addAllDim().addSliceDim(s, Math.min(n, s + block)));
-                NDArray majority = time("blocked: sign election (sum, gte, float, 2x-1)",
-                        () -> part.sum(new int[] {0}).gte(0f).toType(DataType.FLOAT32, false).muli(2f).subi(1f));
-                NDArray agreeing = time("blocked: agreement (mul, gt, float)",
-                        () -> part.mul(majority).gt(0f).toType(DataType.FLOAT32, false));
-                time("blocked: disjoint mean (mul, count, sum rows, div)", () -> {
-                    part.muli(agreeing);
-                    NDArray divisor = agreeing.sum(new int[] {0}).maximum(1f);
-                    return part.get(0).addi(part.get(1)).divi(divisor);
-                });
-              }
+            for (long s = 0; s < n; s += block / 2) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray part = taus.get(new NDIndex().addAllDim().addSliceDim(s, Math.min(n, s + block / 2)));
+                    NDArray elected = time("blocked: sign election (sum, sign, +1/2)",
+                            () -> part.sum(new int[] {0}).signi().addi(0.5f));
+                    NDArray agreeing = time("blocked: agreement (mul, gt)", () -> part.mul(elected).gt(0f));
+                    time("blocked: disjoint mean (mul, count, sum rows, div)", () -> {
+                        part.muli(agreeing);
+                        NDArray divisor = agreeing.toType(DataType.FLOAT32, false).sum(new int[] {0}).maximum(1f);
+                        return part.get(0).addi(part.get(1)).divi(divisor);
+                    });
+                }
             }
             time("blocked: + theta_b", () -> taus.get(0).reshape(rows, COLS).addi(base));
         }

@@ -67,8 +67,8 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
      * DARE-TIES). Overwrites {@code sparse} to save memory and leaves the result in its row 0.
      *
      * <p>Works through the entries in blocks of {@link #BLOCK} entries, so every temporary (the
-     * elected sign, the agreement mask, the agreeing count) is a cache-sized array reused from the
-     * allocator instead of a tensor-sized one paged in afresh for every tensor.
+     * elected sign, the agreement mask, the agreeing count) is a block-sized array (8 MiB at most)
+     * reused by the allocator instead of a tensor-sized one paged in afresh for every tensor.
      *
      * @param sparse sparsified task vectors {@code [T, ...]}, overwritten
      * @param weights one weight per task
