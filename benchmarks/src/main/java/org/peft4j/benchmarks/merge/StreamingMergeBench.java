@@ -25,6 +25,7 @@ import org.peft4j.merge.checkpoint.SafetensorsCheckpoint;
 import org.peft4j.merge.checkpoint.StreamingMerger;
 import org.peft4j.merge.checkpoint.StreamingReport;
 import org.peft4j.merge.checkpoint.TensorSpec;
+import org.peft4j.merge.method.Dare;
 import org.peft4j.merge.method.MergeMethod;
 import org.peft4j.merge.method.TaskArithmetic;
 import org.peft4j.merge.method.TaskVectorMerge;
@@ -40,14 +41,18 @@ import org.peft4j.merge.method.Ties;
  *
  * <pre>
  * java -Xmx1g -cp ... org.peft4j.benchmarks.merge.StreamingMergeBench [--gb 1] [--tensor-mb 64]
- *      [--methods ta,ties] [--density 0.2] [--dir /tmp] [--repeats 3]
+ *      [--methods ta,ties,dare,dare-ties] [--density 0.2] [--dir /tmp] [--repeats 3]
+ *      [--torch-threads default|N]
  * </pre>
  *
  * The checkpoints are generated in a fresh temporary folder under {@code --dir} and deleted at the
  * end. Every phase runs in its own child JVM (same class path, {@code -Xmx1g}), so one phase's
  * allocator state cannot inflate another's peak; the engine is started before the clock and the
  * peak counter start. Phases alternate (baseline, methods, baseline, ...) {@code --repeats} times
- * and the medians are reported; all read the inputs from the page cache alike.
+ * and the medians are reported; all read the inputs from the page cache alike. {@code
+ * --torch-threads N} starts every phase with {@code -Dai.djl.pytorch.num_threads=N} (libtorch's
+ * intra-op threads; the copy baseline runs no libtorch kernels): on a machine shared with other
+ * jobs, libtorch's threads wait at each operation's barrier for a peer the scheduler has not run.
  */
 public final class StreamingMergeBench {
 
@@ -64,7 +69,7 @@ public final class StreamingMergeBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new LinkedHashMap<>(Map.of(
                 "--gb", "1", "--tensor-mb", "64", "--methods", "ta,ties", "--density", "0.2",
-                "--dir", System.getProperty("java.io.tmpdir"), "--repeats", "3"));
+                "--dir", System.getProperty("java.io.tmpdir"), "--repeats", "3", "--torch-threads", "default"));
         for (int i = 0; i < args.length; i += 2) {
             if (!opts.containsKey(args[i]) && !args[i].equals("--phase") && !args[i].equals("--files")) {
                 throw new IllegalArgumentException("unknown option " + args[i] + " (allowed: " + opts.keySet() + ")");
@@ -99,7 +104,8 @@ public final class StreamingMergeBench {
             for (int r = 0; r < repeats; r++) {
                 for (String phase : phases) {
                     results.computeIfAbsent(phase, k -> new ArrayList<>())
-                            .add(child(phase, opts.get("--density"), String.join(",", files)));
+                            .add(child(phase, opts.get("--density"), String.join(",", files),
+                                    opts.get("--torch-threads")));
                 }
             }
             long inputBytes = 3L * tensors * rows * COLS * 4;
@@ -136,6 +142,8 @@ public final class StreamingMergeBench {
             case "copy" -> "copy baseline";
             case "ta" -> "task arithmetic l=0.5";
             case "ties" -> "ties density " + density;
+            case "dare" -> "dare linear density " + density;
+            case "dare-ties" -> "dare ties density " + density;
             default -> phase;
         };
     }
@@ -150,11 +158,16 @@ public final class StreamingMergeBench {
     }
 
     /** Runs one phase in a child JVM; returns {seconds, peak RSS kB}. */
-    private static double[] child(String phase, String density, String files) throws Exception {
+    private static double[] child(String phase, String density, String files, String torchThreads)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-Xss16m",
-                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), StreamingMergeBench.class.getName(),
+                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        if (!torchThreads.equals("default")) {
+            Integer.parseInt(torchThreads); // fails early on a typo
+            cmd.add("-Dai.djl.pytorch.num_threads=" + torchThreads);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), StreamingMergeBench.class.getName(),
                 "--phase", phase, "--density", density, "--files", files));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -178,7 +191,10 @@ public final class StreamingMergeBench {
             case "copy" -> null;
             case "ta" -> new TaskVectorMerge(TaskArithmetic.of(1, 1), 0.5); // theta_b + 0.5 (tau_1 + tau_2)
             case "ties" -> TaskVectorMerge.of(Ties.of(density, 1, 1));
-            default -> throw new IllegalArgumentException("unknown phase " + phase + " (allowed: copy, ta, ties)");
+            case "dare" -> TaskVectorMerge.of(Dare.linear(density, 0, 1, 1));
+            case "dare-ties" -> TaskVectorMerge.of(Dare.ties(density, 0, 1, 1));
+            default -> throw new IllegalArgumentException(
+                    "unknown phase " + phase + " (allowed: copy, ta, ties, dare, dare-ties)");
         };
         // start the engine before the clock and before the peak counter is reset
         try (NDManager warm = NDManager.newBaseManager()) {

@@ -105,7 +105,7 @@ public record Dare(
                 }
             }
             if (consensus == null) {
-                result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
+                result = StackSum.intoFirstRow(weights.allOnes() ? taus : taus.muli(weights.broadcastTo(taus)));
             } else {
                 result = Ties.consensusMean(taus, weights, consensus, variant);
             }

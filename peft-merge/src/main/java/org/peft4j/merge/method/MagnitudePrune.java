@@ -29,7 +29,7 @@ public record MagnitudePrune(Weights weights, double density) implements TaskVec
         NDArray result;
         try (NDScope scope = new NDScope()) {
             MagnitudePruning.pruneEachInPlace(taus, density);
-            result = taus.muli(weights.broadcastTo(taus)).sum(new int[] {0});
+            result = StackSum.intoFirstRow(weights.allOnes() ? taus : taus.muli(weights.broadcastTo(taus)));
             NDScope.unregister(result);
         }
         NDScope.register(result);

@@ -39,7 +39,7 @@ public record TaskArithmetic(Weights weights, boolean normalize) implements Task
             if (!weights.allOnes()) {
                 taus.muli(weights.broadcastTo(taus));
             }
-            result = taus.sum(new int[] {0});
+            result = StackSum.intoFirstRow(taus);
             if (normalize) {
                 double divisor = weights.sum();
                 result.divi(Math.abs(divisor) < 1e-8 ? 1.0 : divisor);

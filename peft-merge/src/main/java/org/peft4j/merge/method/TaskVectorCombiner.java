@@ -27,7 +27,8 @@ public interface TaskVectorCombiner {
      *
      * @param tensorName the tensor's checkpoint key (seeds random masks; otherwise unused)
      * @param taus stacked task vectors {@code [T, ...]}, float32, overwritten
-     * @return merged task vector {@code [...]}, float32, a new array in {@code taus}' manager
+     * @return merged task vector {@code [...]}, float32, in {@code taus}' manager; it may be a view
+     *     of {@code taus}' memory (its row 0), which stays valid after {@code taus} is closed
      */
     NDArray combineOverwriting(String tensorName, NDArray taus);
 

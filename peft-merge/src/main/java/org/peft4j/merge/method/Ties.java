@@ -2,8 +2,8 @@ package org.peft4j.merge.method;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import org.peft4j.merge.consensus.MajoritySignMask;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.Density;
 import org.peft4j.merge.sparsify.MagnitudePruning;
@@ -22,6 +22,12 @@ import org.peft4j.merge.sparsify.MagnitudePruning;
  */
 public record Ties(Weights weights, double density, SignElection election, TiesVariant variant)
         implements TaskVectorCombiner {
+
+    /**
+     * Entries (over all tasks) processed together by the consensus step: 8 MiB of float32, reused
+     * by the allocator; see {@link org.peft4j.merge.sparsify.MagnitudePruning} on the block size.
+     */
+    private static final long BLOCK = 1L << 21;
 
     /** Validates. */
     public Ties {
@@ -58,52 +64,67 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
 
     /**
      * Sign election and the disjoint mean on already sparsified task vectors (shared by TIES and
-     * DARE-TIES). Overwrites {@code sparse} to save memory.
+     * DARE-TIES). Overwrites {@code sparse} to save memory and leaves the result in its row 0.
+     *
+     * <p>Works through the entries in blocks of {@link #BLOCK} entries, so every temporary (the
+     * elected sign, the agreement mask, the agreeing count) is a block-sized array (8 MiB at most)
+     * reused by the allocator instead of a tensor-sized one paged in afresh for every tensor.
      *
      * @param sparse sparsified task vectors {@code [T, ...]}, overwritten
      * @param weights one weight per task
      * @param election sign election
      * @param variant consensus rule
-     * @return merged {@code [...]} in {@code sparse}'s manager
+     * @return merged {@code [...]} in {@code sparse}'s manager: a view of {@code sparse}'s row 0
      */
     static NDArray consensusMean(
             NDArray sparse, Weights weights, SignElection election, TiesVariant variant) {
+        long tasks = sparse.getShape().get(0);
+        long n = sparse.size() / tasks;
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            if (variant == TiesVariant.MERGEKIT) {
-                sparse.muli(weights.broadcastTo(sparse)); // mergekit elects the sign of w_i P_i
-            }
-            NDArray majority = MajoritySignMask.majority(sparse, election);
-            NDArray sum = majority.zerosLike();
-            NDArray divisor = majority.zerosLike();
-            // one task at a time keeps the temporaries to one tensor's worth
-            for (int i = 0; i < weights.size(); i++) {
-                try (NDArray row = sparse.get(i);
-                        NDArray product = row.mul(majority);
-                        NDArray agrees = product.gt(0f); // sign(row) == majority; a zero never agrees
-                        NDArray agreeing = agrees.toType(DataType.FLOAT32, false)) {
-                    row.muli(agreeing);
-                    if (variant == TiesVariant.PEFT) {
-                        // PEFT: disjoint mean of w_i P_i over the agreeing count
-                        row.muli(weights.get(i));
-                        divisor.addi(agreeing);
-                    } else {
-                        // mergekit: divided by the sum of the agreeing weights
-                        divisor.addi(agreeing.muli(weights.get(i)));
-                    }
-                    sum.addi(row);
+            NDArray flat = sparse.reshape(tasks, n); // a view
+            NDArray column = weights.broadcastTo(flat); // [T, 1]
+            long columns = Math.max(1, BLOCK / tasks);
+            for (long start = 0; start < n; start += columns) {
+                try (NDScope block = new NDScope()) {
+                    consensusMeanOfBlock(
+                            flat.get(new NDIndex().addAllDim().addSliceDim(start, Math.min(n, start + columns))),
+                            weights, column, election, variant);
                 }
             }
-            if (variant == TiesVariant.PEFT) {
-                divisor = divisor.maximum(1f); // clamp(count, min=1)
-            } else {
-                divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false)); // divisor == 0 -> 1
-            }
-            result = sum.divi(divisor);
+            result = flat.get(0).reshape(sparse.getShape().slice(1));
             NDScope.unregister(result);
         }
         NDScope.register(result);
         return result;
+    }
+
+    // part: [T, m], a view of the stack; its row 0 receives the merged values
+    private static void consensusMeanOfBlock(
+            NDArray part, Weights weights, NDArray column, SignElection election, TiesVariant variant) {
+        if (variant == TiesVariant.MERGEKIT) {
+            part.muli(column); // mergekit elects the sign of w_i P_i
+        }
+        NDArray votes = election == SignElection.TOTAL ? part.sum(new int[] {0}) : part.sign().sum(new int[] {0});
+        // sign(votes) + 1/2 is +1.5 or +0.5 where the elected sign is +1 (a tie, votes 0, elects +1,
+        // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign
+        NDArray elected = votes.signi().addi(0.5f); // [m]
+        NDArray agreeing = part.mul(elected).gt(0f); // [T, m] bool; a zero never agrees
+        part.muli(agreeing);
+        NDArray agreeingCount = agreeing.toType(DataType.FLOAT32, false);
+        NDArray divisor;
+        if (variant == TiesVariant.PEFT) {
+            // PEFT: disjoint mean of w_i P_i over the agreeing count, clamp(count, min=1)
+            if (!weights.allOnes()) {
+                part.muli(column);
+            }
+            divisor = agreeingCount.sum(new int[] {0}).maximum(1f);
+        } else {
+            // mergekit: divided by the sum of the agreeing weights (0 -> 1)
+            divisor = agreeingCount.muli(column).sum(new int[] {0});
+            divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false));
+        }
+        StackSum.intoFirstRow(part).divi(divisor);
     }
 
     /** {@inheritDoc} */

@@ -1,6 +1,8 @@
 package org.peft4j.merge.sparsify;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -21,7 +23,8 @@ import java.util.SplittableRandom;
  * ties is unspecified and differs between CPU and GPU). For long tensors the k-th largest
  * magnitude is found without a top-k over all entries: a seeded sample brackets it, and a top-k
  * runs over the few entries inside the bracket (exact; the sample only decides the speed). Task
- * tensors are processed one at a time, so the extra memory is about two tensors' worth.
+ * tensors are processed one at a time, and a long one in blocks of 2^21 entries, so the extra
+ * memory is a few MiB plus the entries inside the bracket (about 1% of a tensor).
  */
 public final class MagnitudePruning {
 
@@ -30,6 +33,13 @@ public final class MagnitudePruning {
 
     /** Sample size of the banded search for longer rows. */
     private static final int SAMPLE = 1 << 16;
+
+    /**
+     * Entries per block of the banded search's passes (8 MiB of float32): temporaries this size are
+     * reused by the allocator (a tensor-sized one is paged in afresh each time), and a block is
+     * large enough that the per-operation cost (JNI, libtorch's thread hand-off) stays small.
+     */
+    private static final long BLOCK = 1L << 21;
 
     /** Entries counted per float32 sum: every count up to 2^24 is exact in float32. */
     private static final long COUNT_CHUNK = 1L << 24;
@@ -105,17 +115,18 @@ public final class MagnitudePruning {
     }
 
     private static void pruneRowInPlace(NDArray row, long k) {
-        NDArray abs = row.abs();
-        if (row.getShape().get(0) <= EXACT_BELOW || !keepAboveBandedThreshold(row, abs, k)) {
-            float threshold = abs.topK(Math.toIntExact(k), 0, true, false).get(0).min().getFloat();
-            NDArray keep = abs.gte(threshold);
-            if (count(keep) != k) {
-                // magnitudes tie at the threshold: keep exactly the entries topk returns
-                NDArray indices = abs.topK(Math.toIntExact(k), 0, true, false).get(1);
-                keep = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 0);
-            }
-            row.muli(keep);
+        if (row.getShape().get(0) > EXACT_BELOW && keepAboveBandedThreshold(row, k)) {
+            return;
         }
+        NDArray abs = row.abs();
+        float threshold = abs.topK(Math.toIntExact(k), 0, true, false).get(0).min().getFloat();
+        NDArray keep = abs.gte(threshold);
+        if (count(keep) != k) {
+            // magnitudes tie at the threshold: keep exactly the entries topk returns
+            NDArray indices = abs.topK(Math.toIntExact(k), 0, true, false).get(1);
+            keep = abs.zerosLike().scatter(indices, indices.onesLike().toType(DataType.FLOAT32, false), 0);
+        }
+        row.muli(keep);
     }
 
     // Number of true entries. Summed as float32 (libtorch's float reduction is vectorised, its
@@ -138,48 +149,110 @@ public final class MagnitudePruning {
     /**
      * Keeps the entries with {@code |x| >=} the k-th largest magnitude without a top-k over the whole
      * row: a seeded sample brackets that magnitude in {@code [lo, hi]} (sample quantiles 4 binomial
-     * standard deviations either side of the target rank), counts confirm the bracket, and a top-k
-     * over the few entries inside it gives the exact threshold.
+     * standard deviations either side of the target rank); one pass counts the entries above {@code
+     * hi} and collects the few inside the bracket, a top-k over those gives the exact threshold, and
+     * a second pass zeroes the entries below it. Both passes go through the row in blocks of {@link
+     * #BLOCK} entries, so the temporaries ({@code |x|}, the comparison masks) stay block-sized and
+     * are reused from the allocator rather than paged in afresh for every tensor.
      *
-     * @return false (row untouched) when the bracket misses or magnitudes tie at the threshold
+     * @return false (row untouched) when the bracket misses
      */
-    private static boolean keepAboveBandedThreshold(NDArray row, NDArray abs, long k) {
-        long n = abs.getShape().get(0);
+    private static boolean keepAboveBandedThreshold(NDArray row, long k) {
+        long n = row.getShape().get(0);
+        float[] bracket = sampleBracket(row, k);
+        float lo = bracket[0];
+        float hi = bracket[1];
+        int blocks = Math.toIntExact((n + BLOCK - 1) / BLOCK);
+        NDList bands = new NDList(blocks); // per block: its entries with lo <= |x| <= hi
+        try {
+            long above = 0;
+            for (int b = 0; b < blocks; b++) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray abs = block(row, b, n).abs();
+                    NDArray aboveHi = abs.gt(hi);
+                    above += count(aboveHi);
+                    // aboveHi is a subset of abs >= lo, so xor leaves lo <= |x| <= hi (about 1% of
+                    // the block); nonzero + take extracts it faster than booleanMask
+                    NDArray band = abs.take(abs.gte(lo).logicalXor(aboveHi).nonzero().flatten());
+                    NDScope.unregister(band);
+                    bands.add(band);
+                }
+            }
+            long inBand = k - above;
+            if (above >= k || bandSize(bands) < inBand) {
+                return false;
+            }
+            float threshold;
+            long strictlyAbove = above;
+            long[] tiesPerBlock = new long[blocks];
+            try (NDScope scope = new NDScope()) {
+                NDArray band = NDArrays.concat(bands);
+                threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
+                strictlyAbove += count(band.gt(threshold));
+                for (int b = 0; b < blocks; b++) {
+                    tiesPerBlock[b] = count(bands.get(b).eq(threshold));
+                }
+            }
+            // keep every |x| > threshold and, of the entries tied at it, the ones with the lowest
+            // flat indices until k are kept
+            long tiesToKeep = k - strictlyAbove;
+            for (int b = 0; b < blocks; b++) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray part = block(row, b, n);
+                    NDArray abs = part.abs();
+                    if (tiesToKeep >= tiesPerBlock[b]) {
+                        part.muli(abs.gte(threshold));
+                        tiesToKeep -= tiesPerBlock[b];
+                    } else if (tiesToKeep == 0) {
+                        part.muli(abs.gt(threshold));
+                    } else {
+                        NDArray tied = abs.eq(threshold).nonzero().flatten(); // ascending indices
+                        NDIndex keptTies = new NDIndex("{}", tied.get("0:" + tiesToKeep));
+                        NDArray tiedValues = part.get(keptTies);
+                        part.muli(abs.gt(threshold));
+                        part.set(keptTies, tiedValues);
+                        tiesToKeep = 0;
+                    }
+                }
+            }
+            return true;
+        } finally {
+            bands.close();
+        }
+    }
+
+    // entries [b * BLOCK, min(n, (b + 1) * BLOCK)) of a 1-D row, as a view
+    private static NDArray block(NDArray row, int b, long n) {
+        long start = b * BLOCK;
+        return row.get(new NDIndex().addSliceDim(start, Math.min(n, start + BLOCK)));
+    }
+
+    private static long bandSize(NDList bands) {
+        long size = 0;
+        for (NDArray band : bands) {
+            size += band.size();
+        }
+        return size;
+    }
+
+    // [lo, hi]: sample quantiles of |x| a few binomial standard deviations either side of rank k
+    private static float[] sampleBracket(NDArray row, long k) {
+        long n = row.getShape().get(0);
         long[] positions = new long[SAMPLE];
         SplittableRandom random = new SplittableRandom(n);
         for (int i = 0; i < SAMPLE; i++) {
             positions[i] = random.nextLong(n);
         }
-        float[] sample = abs.take(abs.getManager().create(positions)).toFloatArray();
+        float[] sample;
+        try (NDArray index = row.getManager().create(positions);
+                NDArray taken = row.take(index);
+                NDArray abs = taken.abs()) {
+            sample = abs.toFloatArray();
+        }
         Arrays.sort(sample); // ascending
         double p = (double) k / n;
         int margin = (int) Math.ceil(4 * Math.sqrt(SAMPLE * p * (1 - p))) + 1;
         int rank = (int) Math.round((1 - p) * SAMPLE); // ascending position of the target
-        float lo = sample[Math.max(rank - margin, 0)];
-        float hi = sample[Math.min(rank + margin, SAMPLE - 1)];
-        NDArray aboveHi = abs.gt(hi);
-        long above = count(aboveHi);
-        if (above >= k) {
-            return false;
-        }
-        // aboveHi is a subset of abs >= lo, so xor leaves lo <= |x| <= hi
-        NDArray band = abs.take(abs.gte(lo).logicalXor(aboveHi).nonzero().flatten());
-        long inBand = k - above;
-        if (band.size() < inBand) {
-            return false;
-        }
-        float threshold = band.topK(Math.toIntExact(inBand), 0, true, false).get(0).min().getFloat();
-        long strictlyAbove = above + count(band.gt(threshold));
-        if (strictlyAbove + count(band.eq(threshold)) == k) {
-            row.muli(abs.gte(threshold));
-            return true;
-        }
-        // magnitudes tie at the threshold: keep the tied entries with the lowest indices
-        NDArray tied = abs.eq(threshold).nonzero().flatten(); // ascending flat indices
-        NDIndex keptTies = new NDIndex("{}", tied.get("0:" + (k - strictlyAbove)));
-        NDArray tiedValues = row.get(keptTies);
-        row.muli(abs.gt(threshold));
-        row.set(keptTies, tiedValues);
-        return true;
+        return new float[] {sample[Math.max(rank - margin, 0)], sample[Math.min(rank + margin, SAMPLE - 1)]};
     }
 }

@@ -101,13 +101,23 @@ class MagnitudePruningTest {
 
     @Test
     void longTensorWithTiedMagnitudesKeepsExactlyKLargest() {
-        int n = 300_000;
-        float[] values = SeededTensors.gaussian(12L, 1.0, n);
+        assertKeepsKLargestWithLowestIndexTies(300_000, 12L, 0.1);
+    }
+
+    // Over 2 blocks of 2^21 entries: the tied entries at the threshold lie in every block, so the
+    // kept ties end inside a middle block (all ties kept before it, none after).
+    @Test
+    void tensorSpanningSeveralBlocksKeepsTheLowestIndexTiesAcrossBlocks() {
+        assertKeepsKLargestWithLowestIndexTies(4_500_000, 13L, 0.2);
+    }
+
+    private static void assertKeepsKLargestWithLowestIndexTies(int n, long seed, double density) {
+        float[] values = SeededTensors.gaussian(seed, 1.0, n);
         for (int i = 0; i < n; i++) {
             values[i] = Math.round(values[i] * 4) / 4f; // few distinct magnitudes: many ties
         }
-        int k = (int) (0.1 * n);
-        float[] actual = MagnitudePruning.prune(manager.create(values), 0.1).toFloatArray();
+        int k = (int) (density * n);
+        float[] actual = MagnitudePruning.prune(manager.create(values), density).toFloatArray();
         int kept = 0;
         float smallestKept = Float.MAX_VALUE;
         float largestDropped = 0f;
@@ -115,6 +125,7 @@ class MagnitudePruningTest {
             if (actual[i] != 0f) {
                 kept++;
                 smallestKept = Math.min(smallestKept, Math.abs(values[i]));
+                assertEquals(values[i], actual[i], 0f); // kept values are copied unchanged
             } else {
                 largestDropped = Math.max(largestDropped, Math.abs(values[i]));
             }
