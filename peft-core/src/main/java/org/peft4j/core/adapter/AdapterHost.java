@@ -266,7 +266,11 @@ public final class AdapterHost extends ModuleBlock {
                 continue;
             }
             NDArray delta = adapters.get(name).forward(ps, new NDList(x), training, params).singletonOrThrow();
-            y = y.add(delta.getDataType() == y.getDataType() ? delta : delta.toType(y.getDataType(), false));
+            NDArray d = delta.getDataType() == y.getDataType() ? delta : delta.toType(y.getDataType(), false);
+            // Outside autograd (inference) the base layer's output is a fresh array nobody else keeps, so the
+            // delta goes into it in place: one output-sized allocation (fresh pages) and pass less per adapter.
+            // Where either side takes part in a graph, out of place, so that autograd sees plain operations.
+            y = y == x || y.hasGradient() || d.hasGradient() ? y.add(d) : y.addi(d);
         }
         return new NDList(y);
     }
