@@ -4,14 +4,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonPrimitive;
 
-import org.peft4j.core.config.BiasMode;
+import org.peft4j.core.config.CommonFieldsBuilder;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
-import org.peft4j.core.config.TargetModules;
-import org.peft4j.core.config.TargetSpec;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -220,7 +216,7 @@ public final class LoraSbConfig extends PeftConfig {
     @Override
     public LoraSbConfig withCommon(Common common) {
         Builder b = toBuilder();
-        b.common = common;
+        b.common(common);
         return b.build();
     }
 
@@ -231,7 +227,7 @@ public final class LoraSbConfig extends PeftConfig {
      */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.common = common();
+        b.common(common());
         b.r = r;
         b.loraAlpha = loraAlpha;
         b.loraDropout = loraDropout;
@@ -264,7 +260,7 @@ public final class LoraSbConfig extends PeftConfig {
      */
     public static LoraSbConfig fromJson(JsonFields f) {
         Builder b = builder();
-        b.common = Common.fromJson(f);
+        b.common(Common.fromJson(f));
         b.r = f.integer("r", 8);
         b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
         b.loraDropout = f.number("lora_dropout", 0.0);
@@ -278,14 +274,7 @@ public final class LoraSbConfig extends PeftConfig {
     }
 
     /** Builds a {@link LoraSbConfig}. */
-    public static final class Builder {
-        private Common common;
-        private TargetSpec targets;
-        private List<String> modulesToSave;
-        private BiasMode bias = BiasMode.NONE;
-        private String taskType;
-        private String baseModel;
-        private boolean inferenceMode;
+    public static final class Builder extends CommonFieldsBuilder<Builder> {
         private int r = 8;
         private Double loraAlpha;
         private double loraDropout;
@@ -379,108 +368,12 @@ public final class LoraSbConfig extends PeftConfig {
         }
 
         /**
-         * Sets {@code target_modules} as names.
-         *
-         * @param names names matched exactly or as whole-segment suffixes
-         * @return this
-         */
-        public Builder targetModules(String... names) {
-            return targets(TargetSpec.of(TargetModules.names(names)));
-        }
-
-        /**
-         * Sets all target fields.
-         *
-         * @param spec {@code target_modules}, {@code exclude_modules}, {@code layers_to_transform},
-         *     {@code layers_pattern}
-         * @return this
-         */
-        public Builder targets(TargetSpec spec) {
-            this.targets = spec;
-            common = null;
-            return this;
-        }
-
-        /**
-         * Sets {@code modules_to_save}.
-         *
-         * @param modules modules trained and saved whole (e.g. a new classifier head)
-         * @return this
-         */
-        public Builder modulesToSave(String... modules) {
-            this.modulesToSave = List.of(modules);
-            common = null;
-            return this;
-        }
-
-        /**
-         * Sets {@code bias}.
-         *
-         * @param bias which base biases train
-         * @return this
-         */
-        public Builder bias(BiasMode bias) {
-            this.bias = bias;
-            common = null;
-            return this;
-        }
-
-        /**
-         * Sets {@code task_type}; {@code "SEQ_CLS"} adds {@code classifier} and {@code score} to
-         * {@code modules_to_save}, as PEFT does.
-         *
-         * @param taskType the task type
-         * @return this
-         */
-        public Builder taskType(String taskType) {
-            this.taskType = taskType;
-            common = null;
-            return this;
-        }
-
-        /**
-         * Sets {@code base_model_name_or_path}.
-         *
-         * @param name informational base model name
-         * @return this
-         */
-        public Builder baseModelNameOrPath(String name) {
-            this.baseModel = name;
-            common = null;
-            return this;
-        }
-
-        /**
-         * Sets {@code inference_mode}.
-         *
-         * @param mode whether the adapter is frozen
-         * @return this
-         */
-        public Builder inferenceMode(boolean mode) {
-            this.inferenceMode = mode;
-            common = null;
-            return this;
-        }
-
-        /**
          * Validates and builds.
          *
          * @return the config
          */
         public LoraSbConfig build() {
-            Common c = common;
-            if (c == null) {
-                if (targets == null) {
-                    throw new IllegalArgumentException("target_modules: required; give names (e.g. \"query\", \"value\"), a regex, or \"all-linear\"");
-                }
-                List<String> save = new ArrayList<>(modulesToSave == null ? List.of() : modulesToSave);
-                if ("SEQ_CLS".equals(taskType)) {
-                    save.add("classifier");
-                    save.add("score");
-                }
-                c = new Common(taskType, baseModel, null, inferenceMode, targets, save, bias);
-            }
-            return new LoraSbConfig(this, c);
+            return new LoraSbConfig(this, buildCommon());
         }
     }
 }
