@@ -14,6 +14,7 @@ import org.peft4j.benchmarks.workload.RowRegistry;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -51,6 +52,26 @@ public final class BenchCli implements Callable<Integer> {
         return 0;
     }
 
+    /** The results and work folders, shared by the commands that write results. */
+    static final class Folders {
+        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
+        Path results;
+
+        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
+        Path work;
+
+        Path work() {
+            return work.toAbsolutePath();
+        }
+
+        /** Writes a run's JSON, table and charts under the results folder and prints the table. */
+        void writeReport(RunReport r) throws java.io.IOException {
+            Path dir = ReportFiles.write(r, results);
+            System.out.println(ReportMarkdown.render(r, null));
+            System.err.println("wrote " + dir.resolve("latest.json") + ", latest.md and charts");
+        }
+    }
+
     /** Options both runners share. */
     static class Common {
         @Option(names = "--rows", split = ",", description = "row ids to run (default: all; see `rows`)")
@@ -68,11 +89,8 @@ public final class BenchCli implements Callable<Integer> {
         @Option(names = "--threads", description = "intra-op threads per side (default: all CPUs)")
         int threads = Runtime.getRuntime().availableProcessors();
 
-        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
-        Path results;
-
-        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
-        Path work;
+        @Mixin
+        Folders folders;
 
         @Option(names = "--wait-load", defaultValue = "2.5", description = "wait until the 1-minute load average is at most this (default: ${DEFAULT-VALUE})")
         double waitLoad;
@@ -89,10 +107,8 @@ public final class BenchCli implements Callable<Integer> {
             }
             List<BenchmarkRow> selected = RowRegistry.load().select(rows);
             RunSettings s = new RunSettings(warmup, rounds, stepsPerRound, threads, python, script, forceFallback, python == null ? 0 : 300);
-            RunReport r = BenchmarkRun.run(mode, selected, s, work.toAbsolutePath(), System.err);
-            Path dir = ReportFiles.write(r, results);
-            System.out.println(ReportMarkdown.render(r, null));
-            System.err.println("wrote " + dir.resolve("latest.json") + ", latest.md and charts");
+            RunReport r = BenchmarkRun.run(mode, selected, s, folders.work(), System.err);
+            folders.writeReport(r);
             return r;
         }
     }
@@ -169,18 +185,12 @@ public final class BenchCli implements Callable<Integer> {
         @Option(names = "--rows", split = ",", description = "row ids (default: all that have results)")
         List<String> rows = new ArrayList<>();
 
-        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
-        Path results;
-
-        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
-        Path work;
+        @Mixin
+        Folders folders;
 
         @Override
         public Integer call() throws Exception {
-            RunReport r = BenchmarkRun.collect(mode, RowRegistry.load().select(rows), work.toAbsolutePath());
-            Path dir = ReportFiles.write(r, results);
-            System.out.println(ReportMarkdown.render(r, null));
-            System.err.println("wrote " + dir.resolve("latest.json") + ", latest.md and charts");
+            folders.writeReport(BenchmarkRun.collect(mode, RowRegistry.load().select(rows), folders.work()));
             return 0;
         }
     }
@@ -195,15 +205,12 @@ public final class BenchCli implements Callable<Integer> {
         @Option(names = "--rounds", defaultValue = "12", description = "timed rounds (default: ${DEFAULT-VALUE})")
         int rounds;
 
-        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
-        Path results;
-
-        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
-        Path work;
+        @Mixin
+        Folders folders;
 
         @Override
         public Integer call() throws Exception {
-            LoraInferenceOverhead.run(work.toAbsolutePath(), results, warmup, rounds, System.err);
+            LoraInferenceOverhead.run(folders.work(), folders.results, warmup, rounds, System.err);
             return 0;
         }
     }
@@ -221,11 +228,8 @@ public final class BenchCli implements Callable<Integer> {
         @Option(names = "--rounds", defaultValue = "12", description = "timed rounds (default: ${DEFAULT-VALUE})")
         int rounds;
 
-        @Option(names = "--results", defaultValue = "benchmarks/results", description = "results folder (default: ${DEFAULT-VALUE})")
-        Path results;
-
-        @Option(names = "--work", defaultValue = "benchmarks/target/bench-work", description = "work folder (default: ${DEFAULT-VALUE})")
-        Path work;
+        @Mixin
+        Folders folders;
 
         @Override
         public Integer call() throws Exception {
@@ -234,7 +238,7 @@ public final class BenchCli implements Callable<Integer> {
             for (String id : rows) {
                 selected.add(registry.select(List.of(id)).get(0));
             }
-            StepComparison.run(selected, work.toAbsolutePath(), results, warmup, rounds, System.err);
+            StepComparison.run(selected, folders.work(), folders.results, warmup, rounds, System.err);
             return 0;
         }
     }
