@@ -9,6 +9,7 @@
 #   benchmarks/run.sh step-compare --rows A,B  the steps of several rows interleaved in one process (e.g. LoRA vs QLoRA)
 #   benchmarks/run.sh collect --mode M         write the report of a stopped run from its finished rows
 #   benchmarks/run.sh rows                     list the rows
+#   benchmarks/run.sh nf4 [ROWS COLS REPS]     NF4 quantize / dequantize throughput (default 4096 x 4096, 15 repetitions)
 #   benchmarks/run.sh fuzz [N] [SEED]          long fuzz of every file reader, N inputs per format (default 100000)
 #                                              -> benchmarks/results/fuzz/ (table of counts per format)
 #   benchmarks/run.sh all                      jmh, e2e and vs-pytorch
@@ -89,6 +90,10 @@ case "$cmd" in
     needs_build && build
     java_cmd org.peft4j.benchmarks.cli.BenchCli "$cmd" "$@"
     ;;
+  nf4)
+    needs_build && build
+    java_cmd org.peft4j.benchmarks.quant.Nf4Throughput "$@"
+    ;;
   e2e)
     needs_build && build
     java_cmd org.peft4j.benchmarks.cli.BenchCli e2e --threads "$threads" "$@"
@@ -125,7 +130,7 @@ case "$cmd" in
     "$0" jmh && "$0" e2e && "$0" vs-pytorch
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
     ;;
 esac

@@ -194,6 +194,23 @@ public record QuantState(
     }
 
     /**
+     * Dequantizes into an existing float32 array with a decoder made by {@link #decoder(NDManager)}
+     * for this state, allocating no result: the way to dequantize into one reused buffer. The values
+     * are those of {@link #dequantize(Blockwise4BitDecoder, NDManager, DataType)} with float32.
+     *
+     * @param decoder this state's decoder
+     * @param out float32, contiguous, as many elements as {@link #shape()}; overwritten
+     * @throws IllegalArgumentException if the decoder was built for another shape, or {@code out}
+     *     is not float32 or has another element count
+     */
+    public void dequantizeInto(Blockwise4BitDecoder decoder, NDArray out) {
+        if (!decoder.shape().equals(shape)) {
+            throw new IllegalArgumentException("the decoder was built for shape " + decoder.shape() + ", this state is " + shape);
+        }
+        decoder.dequantizeInto(packed, out);
+    }
+
+    /**
      * Builds the decoder of this state: its code-pair table and its float32 absmax (restored from
      * double quantization if need be), 2 KiB plus 4 bytes per block. Valid as long as this state
      * is; the caller closes it.

@@ -20,7 +20,10 @@ import java.util.function.Function;
  * on its default device. Dequantization throughput is GB/s of float32 output written; quantization
  * throughput is GB/s of float32 input read. Each figure is the median of the timed repetitions after
  * warm-up (on a GPU each timing waits for the result by reading one element). "kept" dequantizes
- * with a decoder built once beforehand, as a {@code QuantizedLinear} forward pass does.
+ * with a decoder built once beforehand, as a {@code QuantizedLinear} forward pass does; "into"
+ * dequantizes (or copies) into one float32 array allocated once, so no call pays for faulting in
+ * fresh pages (a 64 MB result is 16,384 pages; on some virtual machines each first touch costs tens
+ * of microseconds).
  *
  * <p>Usage: {@code Nf4Throughput [rows] [cols] [repetitions]}. Thread count: the engine default, or
  * {@code -Dai.djl.pytorch.num_threads=N}.
@@ -57,6 +60,23 @@ public final class Nf4Throughput {
                     Blockwise4BitDecoder decoder = nf4dq.decoder(cache)) {
                 // what a QuantizedLinear forward pass does: the decoder (pair table, restored absmax) is kept
                 report("dequantize nf4+dq kept", median(manager, reps, m -> nf4dq.dequantize(decoder, m, DataType.FLOAT32)), gigabytes, copy);
+                // the same into one float32 buffer allocated once: no fresh pages to fault in per call
+                NDArray buffer = cache.create(new Shape(rows, cols), DataType.FLOAT32);
+                report("dequantize nf4+dq into", median(manager, reps, m -> {
+                    nf4dq.dequantizeInto(decoder, buffer);
+                    return buffer;
+                }), gigabytes, copy);
+                try (Blockwise4BitDecoder plain = nf4.decoder(cache)) {
+                    report("dequantize nf4 into", median(manager, reps, m -> {
+                        nf4.dequantizeInto(plain, buffer);
+                        return buffer;
+                    }), gigabytes, copy);
+                }
+                NDArray copyTarget = cache.create(new Shape(rows, cols), DataType.FLOAT32);
+                report("memory copy into", median(manager, reps, m -> {
+                    copyTarget.set(new ai.djl.ndarray.index.NDIndex(":"), weight);
+                    return copyTarget;
+                }), gigabytes, copy);
             }
             report("quantize nf4", median(manager, reps, m -> QuantState.quantize(weight, QuantType.NF4, 64, false, m).packed()),
                     gigabytes, copy);

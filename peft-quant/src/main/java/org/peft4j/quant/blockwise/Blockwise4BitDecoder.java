@@ -96,33 +96,62 @@ public final class Blockwise4BitDecoder implements AutoCloseable {
      */
     public NDArray dequantize(NDArray packed, NDManager target) {
         long n = shape.size();
-        long bytes = (n + 1) / 2;
-        if (packed.size() != bytes) {
-            throw new IllegalArgumentException("packed data has " + packed.size() + " bytes but shape " + shape + " needs " + bytes);
+        requirePackedSize(packed);
+        if (n <= PASS) {
+            try (NDManager scratch = target.newSubManager()) {
+                NDArray flatPacked = ManagedView.of(packed, scratch).reshape((n + 1) / 2);
+                NDArray shaped = decode(flatPacked, ManagedView.of(pairs, scratch), ManagedView.of(scales, scratch), n).reshape(shape);
+                shaped.attach(target);
+                return shaped;
+            }
         }
-        try (NDManager scratch = target.newSubManager()) {
-            NDArray flatPacked = ManagedView.of(packed, scratch).reshape(bytes);
+        NDArray out = target.create(shape, DataType.FLOAT32);
+        dequantizeInto(packed, out);
+        return out;
+    }
+
+    /**
+     * Dequantizes packed 4-bit data into an existing float32 array, pass by pass, without
+     * allocating the result: the way to dequantize again and again into one buffer (fresh
+     * allocations of tens of MB cost a page fault per 4 KiB page on first touch, which on some
+     * machines takes longer than the dequantization itself).
+     *
+     * @param packed uint8, {@code (n+1)/2} bytes in any shape (not modified)
+     * @param out float32, contiguous, {@code n} elements in any shape, on the decoder's device;
+     *     overwritten with the values {@link #dequantize} returns
+     * @throws IllegalArgumentException if {@code packed} does not hold {@code (n+1)/2} bytes, or
+     *     {@code out} is not float32 or does not hold {@code n} elements
+     */
+    public void dequantizeInto(NDArray packed, NDArray out) {
+        long n = shape.size();
+        requirePackedSize(packed);
+        if (out.getDataType() != DataType.FLOAT32 || out.size() != n) {
+            throw new IllegalArgumentException("output must be float32 with " + n + " elements (shape " + shape + "), got "
+                    + out.getDataType() + " " + out.getShape());
+        }
+        try (NDManager scratch = out.getManager().newSubManager()) {
+            NDArray flatPacked = ManagedView.of(packed, scratch).reshape((n + 1) / 2);
             NDArray table = ManagedView.of(pairs, scratch);
             NDArray blockScales = ManagedView.of(scales, scratch);
-            NDArray out;
-            if (n <= PASS) {
-                out = decode(flatPacked, table, blockScales, n);
-            } else {
-                out = scratch.create(new Shape(n), DataType.FLOAT32);
-                for (long start = 0; start < n; start += PASS) {
-                    long end = Math.min(n, start + PASS);
-                    try (NDManager pass = scratch.newSubManager()) {
-                        NDArray chunk = flatPacked.get(new NDIndex("{}:{}", start / 2, (end + 1) / 2));
-                        chunk.attach(pass);
-                        NDArray chunkScales = blockScales.get(new NDIndex("{}:{}", start / blocksize, (end + blocksize - 1) / blocksize));
-                        chunkScales.attach(pass);
-                        out.set(new NDIndex("{}:{}", start, end), decode(chunk, table, chunkScales, end - start));
-                    }
+            // a view of the caller's storage: writing a slice of it writes the caller's array
+            NDArray flatOut = ManagedView.of(out, scratch).reshape(n);
+            for (long start = 0; start < n; start += PASS) {
+                long end = Math.min(n, start + PASS);
+                try (NDManager pass = scratch.newSubManager()) {
+                    NDArray chunk = flatPacked.get(new NDIndex("{}:{}", start / 2, (end + 1) / 2));
+                    chunk.attach(pass);
+                    NDArray chunkScales = blockScales.get(new NDIndex("{}:{}", start / blocksize, (end + blocksize - 1) / blocksize));
+                    chunkScales.attach(pass);
+                    flatOut.set(new NDIndex("{}:{}", start, end), decode(chunk, table, chunkScales, end - start));
                 }
             }
-            NDArray shaped = out.reshape(shape);
-            shaped.attach(target);
-            return shaped;
+        }
+    }
+
+    private void requirePackedSize(NDArray packed) {
+        long bytes = (shape.size() + 1) / 2;
+        if (packed.size() != bytes) {
+            throw new IllegalArgumentException("packed data has " + packed.size() + " bytes but shape " + shape + " needs " + bytes);
         }
     }
 

@@ -68,6 +68,46 @@ class Blockwise4BitDecoderTest {
     }
 
     @Test
+    void dequantizingIntoAReusedBufferGivesTheReferenceValuesOverSeveralPasses() {
+        // 1025 x 1031 = 1,056,775 elements: more than one pass of 2^20, odd, last block partial
+        Shape shape = new Shape(1025, 1031);
+        int n = (int) shape.size();
+        assertTrue(n > Blockwise4BitDecoder.PASS);
+        try (NDManager m = manager.newSubManager()) {
+            NDArray buffer = m.create(shape, ai.djl.ndarray.types.DataType.FLOAT32);
+            for (long seed = 7; seed <= 8; seed++) {
+                float[] x = normal(n, seed);
+                ReferenceQuantizer.Result want = ReferenceQuantizer.quantize(x, QuantType.NF4, 64);
+                float[] reference = ReferenceQuantizer.dequantize(want, QuantType.NF4, 64, n);
+                Packed4Bit q = Blockwise4Bit.quantize(m.create(x), QuantType.NF4, 64, m);
+                try (Blockwise4BitDecoder decoder = Blockwise4BitDecoder.create(m.create(QuantType.NF4.codebook()), q.absmax(), 64,
+                        shape, m)) {
+                    decoder.dequantizeInto(q.packed(), buffer);
+                    assertSameFloats(reference, buffer.toFloatArray(), "into the buffer, seed " + seed);
+                    try (NDManager step = m.newSubManager()) {
+                        assertSameFloats(reference, decoder.dequantize(q.packed(), step).toFloatArray(), "new array, seed " + seed);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsAnOutputBufferOfAnotherTypeOrSize() {
+        try (NDManager m = manager.newSubManager();
+                Blockwise4BitDecoder decoder = Blockwise4BitDecoder.create(m.create(QuantType.NF4.codebook()),
+                        m.ones(new Shape(2)), 64, new Shape(128), m)) {
+            NDArray packed = m.zeros(new Shape(64), ai.djl.ndarray.types.DataType.UINT8);
+            IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                    () -> decoder.dequantizeInto(packed, m.zeros(new Shape(127))));
+            assertTrue(size.getMessage().contains("128") && size.getMessage().contains("127"), size.getMessage());
+            IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+                    () -> decoder.dequantizeInto(packed, m.zeros(new Shape(128), ai.djl.ndarray.types.DataType.FLOAT64)));
+            assertTrue(type.getMessage().contains("float32"), type.getMessage());
+        }
+    }
+
+    @Test
     void decoderHoldsThePairTableAndOneFloatPerBlock() {
         try (NDManager m = manager.newSubManager();
                 Blockwise4BitDecoder decoder = Blockwise4BitDecoder.create(m.create(QuantType.NF4.codebook()),
