@@ -66,8 +66,9 @@ import java.util.Map;
  *     [train=256] [steps=32] [seeds=1,2,3] [test=200] [batch=8] [maxLength=48] [arms=head,lora,lora-xs,lora-sb,loldu,loldu-3e-4]
  * </pre>
  *
- * <p>Further arms: {@code lora-xs-3e-3} and {@code lora-sb-3e-3} (LoRA-XS / LoRA-SB at learning
- * rate 3e-3, head included).
+ * <p>Further arms: {@code lora-xs-3e-3}, {@code lora-sb-3e-3}, {@code lora-xs-1e-2} and {@code
+ * lora-sb-1e-2} (LoRA-XS / LoRA-SB at learning rate 3e-3 or 1e-2, head included; for LoRA-SB the
+ * estimate's {@code η_eff} follows the run's learning rate).
  */
 public final class MethodsMiniature {
 
@@ -128,6 +129,8 @@ public final class MethodsMiniature {
                 new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
                 new Arm("lora-xs-3e-3", "LoRA-XS r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraXs),
                 new Arm("lora-sb-3e-3", "LoRA-SB r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraSb),
+                new Arm("lora-xs-1e-2", "LoRA-XS r=16, lr 1e-2", "36 linears", 1e-2f, MethodsMiniature::loraXs),
+                new Arm("lora-sb-1e-2", "LoRA-SB r=16, lr 1e-2", "36 linears", 1e-2f, MethodsMiniature::loraSb),
                 new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
                         .targetModules("query", "value").modulesToSave("classifier").build())),
                 new Arm("loldu-3e-4", "LoLDU r=384, lr 3e-4", "query, value", 3e-4f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
