@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.peft4j.benchmarks.measure.ProcessCounters;
 import org.peft4j.core.io.SafetensorsWriter;
 import org.peft4j.core.io.TensorDType;
 import org.peft4j.merge.checkpoint.CheckpointView;
@@ -110,16 +111,20 @@ public final class StreamingMergeBench {
             }
             long inputBytes = 3L * tensors * rows * COLS * 4;
             double baseline = median(results.get("copy"), 0);
-            System.out.printf("%n%-26s %10s %14s %14s %14s%n", "phase (median of " + repeats + ")", "seconds",
-                    "input GiB/s", "peak RSS MiB", "% of baseline");
+            double baselineCpu = median(results.get("copy"), 2);
+            System.out.printf("%n%-26s %10s %14s %14s %14s %12s %14s %14s%n", "phase (median of " + repeats + ")", "seconds",
+                    "input GiB/s", "peak RSS MiB", "% of baseline", "CPU s", "% of baseline", "minor faults");
             for (Map.Entry<String, List<double[]>> e : results.entrySet()) {
                 double sec = median(e.getValue(), 0);
                 double peak = max(e.getValue(), 1);
-                System.out.printf("%-26s %10.2f %14.2f %14.0f %13.0f%%%n", label(e.getKey(), opts.get("--density")),
-                        sec, inputBytes / (double) (1L << 30) / sec, peak / 1024, 100 * baseline / sec);
+                double cpu = median(e.getValue(), 2);
+                System.out.printf("%-26s %10.2f %14.2f %14.0f %13.0f%% %12.2f %13.0f%% %14.0f%n", label(e.getKey(), opts.get("--density")),
+                        sec, inputBytes / (double) (1L << 30) / sec, peak / 1024, 100 * baseline / sec, cpu, 100 * baselineCpu / cpu,
+                        median(e.getValue(), 3));
             }
             System.out.println("(peak RSS: largest VmHWM over the repeats, whole child JVM; throughput relative to"
-                    + " the copy baseline = baseline seconds / phase seconds)");
+                    + " the copy baseline = baseline seconds / phase seconds; CPU s: user + system CPU of the child JVM"
+                    + " during the phase, all threads, and baseline CPU / phase CPU)");
         } finally {
             deleteQuietly(dir);
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -157,7 +162,7 @@ public final class StreamingMergeBench {
         return runs.stream().mapToDouble(r -> r[field]).max().orElse(Double.NaN);
     }
 
-    /** Runs one phase in a child JVM; returns {seconds, peak RSS kB}. */
+    /** Runs one phase in a child JVM; returns {seconds, peak RSS kB, CPU seconds, minor page faults}. */
     private static double[] child(String phase, String density, String files, String torchThreads)
             throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
@@ -177,9 +182,9 @@ public final class StreamingMergeBench {
         for (String line : out.split("\n")) {
             if (line.startsWith("RESULT ")) {
                 String[] f = line.split(" ");
-                System.out.printf("  %-8s %8.2f s  peak RSS %6d MiB%n", phase, Double.parseDouble(f[1]),
-                        Long.parseLong(f[2]) / 1024);
-                return new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+                System.out.printf("  %-8s %8.2f s  CPU %8.2f s  minor faults %9d  peak RSS %6d MiB%n", phase,
+                        Double.parseDouble(f[1]), Double.parseDouble(f[3]), Long.parseLong(f[4]), Long.parseLong(f[2]) / 1024);
+                return new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])};
             }
         }
         throw new IllegalStateException("phase " + phase + " printed no result:\n" + out);
@@ -202,6 +207,7 @@ public final class StreamingMergeBench {
         }
         System.gc();
         resetPeakRss();
+        ProcessCounters start = ProcessCounters.now();
         Path out = Path.of(files[0]).resolveSibling("out-" + phase + ".safetensors");
         StreamingReport report;
         try (SafetensorsCheckpoint base = SafetensorsCheckpoint.open(Path.of(files[0]));
@@ -213,7 +219,8 @@ public final class StreamingMergeBench {
         } finally {
             Files.deleteIfExists(out);
         }
-        System.out.println("RESULT " + report.seconds() + " " + peakRssKb());
+        ProcessCounters used = ProcessCounters.now().since(start);
+        System.out.println("RESULT " + report.seconds() + " " + peakRssKb() + " " + used.cpuNanos() / 1e9 + " " + used.minorFaults());
     }
 
     /** The copy baseline: loads the tensor from every checkpoint (as a merge does) and returns the first. */

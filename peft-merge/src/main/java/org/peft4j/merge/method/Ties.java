@@ -107,21 +107,25 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
         }
         NDArray votes = election == SignElection.TOTAL ? part.sum(new int[] {0}) : part.sign().sum(new int[] {0});
         // sign(votes) + 1/2 is +1.5 or +0.5 where the elected sign is +1 (a tie, votes 0, elects +1,
-        // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign
-        NDArray elected = votes.signi().addi(0.5f); // [m]
-        NDArray agreeing = part.mul(elected).gt(0f); // [T, m] bool; a zero never agrees
+        // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign, +1 or -1
+        NDArray elected = votes.signi().addi(0.5f).signi(); // [m]
+        // Agreement in float arithmetic: q = sign(P_i * elected) is 1 where P_i agrees, 0 where P_i
+        // is 0 (a zero never agrees) and -1 where it disagrees, so q (q + 1) / 2 is the 0/1
+        // agreement. Exact (every value is -1, 0 or 1), and cheaper than a comparison to a bool mask
+        // and its conversion back to float, which cost libtorch several times a float op.
+        NDArray q = part.mul(elected).signi(); // [T, m]
+        NDArray agreeing = q.add(1f).muli(q).muli(0.5f);
         part.muli(agreeing);
-        NDArray agreeingCount = agreeing.toType(DataType.FLOAT32, false);
         NDArray divisor;
         if (variant == TiesVariant.PEFT) {
             // PEFT: disjoint mean of w_i P_i over the agreeing count, clamp(count, min=1)
             if (!weights.allOnes()) {
                 part.muli(column);
             }
-            divisor = agreeingCount.sum(new int[] {0}).maximum(1f);
+            divisor = agreeing.sum(new int[] {0}).maximum(1f);
         } else {
             // mergekit: divided by the sum of the agreeing weights (0 -> 1)
-            divisor = agreeingCount.muli(column).sum(new int[] {0});
+            divisor = agreeing.muli(column).sum(new int[] {0});
             divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false));
         }
         StackSum.intoFirstRow(part).divi(divisor);

@@ -41,6 +41,9 @@ public final class MagnitudePruning {
      */
     private static final long BLOCK = 1L << 21;
 
+    /** Smallest threshold for the float-arithmetic mask (2^-100), see {@code keepAtLeast}. */
+    private static final float FLOAT_PATH_MIN = 0x1p-100f;
+
     /** Entries counted per float32 sum: every count up to 2^24 is exact in float32. */
     private static final long COUNT_CHUNK = 1L << 24;
 
@@ -199,13 +202,13 @@ public final class MagnitudePruning {
             for (int b = 0; b < blocks; b++) {
                 try (NDScope scope = new NDScope()) {
                     NDArray part = block(row, b, n);
-                    NDArray abs = part.abs();
                     if (tiesToKeep >= tiesPerBlock[b]) {
-                        part.muli(abs.gte(threshold));
+                        keepAtLeast(part, threshold, false);
                         tiesToKeep -= tiesPerBlock[b];
                     } else if (tiesToKeep == 0) {
-                        part.muli(abs.gt(threshold));
+                        keepAtLeast(part, threshold, true);
                     } else {
+                        NDArray abs = part.abs();
                         NDArray tied = abs.eq(threshold).nonzero().flatten(); // ascending indices
                         NDIndex keptTies = new NDIndex("{}", tied.get("0:" + tiesToKeep));
                         NDArray tiedValues = part.get(keptTies);
@@ -219,6 +222,29 @@ public final class MagnitudePruning {
         } finally {
             bands.close();
         }
+    }
+
+    /**
+     * Zeroes the entries of {@code part} with {@code |x| < threshold} ({@code |x| <= threshold} when
+     * {@code strict}), in place. In float arithmetic: {@code d = sign(|x| - threshold)} is -1, 0 or 1,
+     * and the keep factor is {@code sign(d + 1)} (keeps ties) or {@code d (d + 1) / 2} (drops them);
+     * a comparison to a bool mask and the multiply by it cost libtorch about twice as much. Exact for
+     * thresholds of at least {@link #FLOAT_PATH_MIN}: {@code |x| - threshold} is then 0 only where
+     * {@code |x| == threshold}, even if subnormals are flushed to zero; below it the bool mask is used.
+     */
+    private static void keepAtLeast(NDArray part, float threshold, boolean strict) {
+        if (!(threshold >= FLOAT_PATH_MIN)) {
+            NDArray abs = part.abs();
+            part.muli(strict ? abs.gt(threshold) : abs.gte(threshold));
+            return;
+        }
+        NDArray d = part.abs().subi(threshold).signi();
+        if (strict) {
+            d.muli(d.add(1f)).muli(0.5f);
+        } else {
+            d.addi(1f).signi();
+        }
+        part.muli(d);
     }
 
     // entries [b * BLOCK, min(n, (b + 1) * BLOCK)) of a 1-D row, as a view

@@ -66,4 +66,59 @@ class TiesTest {
         assertValues(new float[] {1f}, peft.combine("w", t), 1e-6);
         assertValues(new float[] {-1f}, mergekit.combine("w", t), 1e-6);
     }
+
+    // The consensus step runs over column blocks of 2^21 / T entries; this stack (T = 3, 2^20 + 37
+    // columns: two full blocks and a partial one) has vote ties (+1 elected), zeros and both signs,
+    // and every value and weight is a small integer or a half, so the sums are exact in float32 and
+    // the library must match the per-column reference of the PEFT / mergekit rules exactly (0 tolerance).
+    @Test
+    void blockedConsensusMatchesThePerColumnRulesOnEveryColumn() {
+        int tasks = 3;
+        int n = (1 << 20) + 37;
+        float[] values = new float[tasks * n];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextInt(7) - 3; // -3..3, zero one time in seven
+        }
+        double[] w = {0.5, 2, 1};
+        for (TiesVariant variant : TiesVariant.values()) {
+            for (SignElection election : SignElection.values()) {
+                Ties ties = new Ties(Weights.of(w), 1.0, election, variant);
+                float[] got;
+                try (NDManager m = manager.newSubManager()) {
+                    got = ties.combine("w", m.create(values, new Shape(tasks, n))).toFloatArray();
+                }
+                for (int j = 0; j < n; j++) {
+                    float want = referenceColumn(values, tasks, n, j, w, election, variant);
+                    if (got[j] != want) {
+                        throw new AssertionError(variant + "/" + election + ": column " + j + " got " + got[j] + ", want " + want);
+                    }
+                }
+            }
+        }
+    }
+
+    /** PEFT: sign of the sum of P_i (or of sign P_i), ties to +1; sum of w_i P_i over agreeing / max(count, 1).
+     *  mergekit: the sign elected on w_i P_i; divided by the sum of the agreeing weights (0 becomes 1). */
+    private static float referenceColumn(float[] v, int tasks, int n, int j, double[] w, SignElection election, TiesVariant variant) {
+        float votes = 0;
+        for (int i = 0; i < tasks; i++) {
+            float p = variant == TiesVariant.MERGEKIT ? (float) (w[i] * v[i * n + j]) : v[i * n + j];
+            votes += election == SignElection.TOTAL ? p : Math.signum(p);
+        }
+        float sign = votes >= 0 ? 1f : -1f;
+        float sum = 0;
+        float divisor = 0;
+        for (int i = 0; i < tasks; i++) {
+            float p = v[i * n + j];
+            if (p * sign > 0) {
+                sum += (float) (w[i] * p);
+                divisor += variant == TiesVariant.PEFT ? 1f : (float) w[i];
+            }
+        }
+        if (variant == TiesVariant.PEFT) {
+            return sum / Math.max(divisor, 1f);
+        }
+        return sum / (divisor == 0 ? 1f : divisor);
+    }
 }
