@@ -109,12 +109,11 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
         // sign(votes) + 1/2 is +1.5 or +0.5 where the elected sign is +1 (a tie, votes 0, elects +1,
         // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign, +1 or -1
         NDArray elected = votes.signi().addi(0.5f).signi(); // [m]
-        // Agreement in float arithmetic: q = sign(P_i * elected) is 1 where P_i agrees, 0 where P_i
-        // is 0 (a zero never agrees) and -1 where it disagrees, so q (q + 1) / 2 is the 0/1
-        // agreement. Exact (every value is -1, 0 or 1), and cheaper than a comparison to a bool mask
-        // and its conversion back to float, which cost libtorch several times a float op.
-        NDArray q = part.mul(elected).signi(); // [T, m]
-        NDArray agreeing = q.add(1f).muli(q).muli(0.5f);
+        // Agreement in float arithmetic, in place: sign(P_i * elected) is 1 where P_i agrees, 0
+        // where P_i is 0 (a zero never agrees) and -1 where it disagrees; minus 1, sign, plus 1 maps
+        // that to 1, 0, 0. Exact (every value is -2..1), and cheaper than a comparison to a bool
+        // mask and its conversion back to float, which cost libtorch several times a float op.
+        NDArray agreeing = part.mul(elected).signi().subi(1f).signi().addi(1f); // [T, m]
         part.muli(agreeing);
         NDArray divisor;
         if (variant == TiesVariant.PEFT) {

@@ -227,7 +227,7 @@ public final class MagnitudePruning {
     /**
      * Zeroes the entries of {@code part} with {@code |x| < threshold} ({@code |x| <= threshold} when
      * {@code strict}), in place. In float arithmetic: {@code d = sign(|x| - threshold)} is -1, 0 or 1,
-     * and the keep factor is {@code sign(d + 1)} (keeps ties) or {@code d (d + 1) / 2} (drops them);
+     * and the keep factor is {@code sign(d + 1)} (keeps ties) or {@code sign(d - 1) + 1} (drops them);
      * a comparison to a bool mask and the multiply by it cost libtorch about twice as much. Exact for
      * thresholds of at least {@link #FLOAT_PATH_MIN}: {@code |x| - threshold} is then 0 only where
      * {@code |x| == threshold}, even if subnormals are flushed to zero; below it the bool mask is used.
@@ -240,7 +240,7 @@ public final class MagnitudePruning {
         }
         NDArray d = part.abs().subi(threshold).signi();
         if (strict) {
-            d.muli(d.add(1f)).muli(0.5f);
+            d.subi(1f).signi().addi(1f);
         } else {
             d.addi(1f).signi();
         }
