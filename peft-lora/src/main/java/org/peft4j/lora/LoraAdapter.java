@@ -16,6 +16,7 @@ import org.peft4j.core.nn.InvertedDropout;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * One LoRA adapter on a linear layer: {@code delta(x) = s · B·A·dropout(x) (+ s·b_B)}, with {@code
@@ -114,9 +115,10 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
         NDArray bias = loraBBias == null ? null : ps.getValue(loraBBias, x.getDevice(), training);
         if (scaling != 1f) {
             // s·(B·h + b) = B·(s·h) + s·b: scaling the rank-r intermediate costs r/out of scaling the output
-            h = h.mul(scaling);
+            // (AutogradScalars: DJL's mul(Number) operand would be freed before the backward pass reads it)
+            h = AutogradScalars.mul(h, scaling);
             if (bias != null) {
-                bias = bias.mul(scaling);
+                bias = AutogradScalars.mul(bias, scaling);
                 bias.attach(h.getManager()); // a product of a parameter lands in the parameter's manager
             }
         }

@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * Estimates LoRA-SB's starting point, the first update of full fine-tuning, from a few training
@@ -269,7 +270,7 @@ public final class UpdateEstimator {
                         NDList predictions = model.forward(ps, data, true);
                         NDArray value = loss.evaluate(labels, predictions);
                         // official code: backward of (loss / samples_in_batch); the sum over batches is G
-                        gc.backward(value.div(take));
+                        gc.backward(AutogradScalars.div(value, take));
                     }
                     for (GradientProbe p : probes) {
                         p.collect();

@@ -16,6 +16,7 @@ import org.peft4j.core.adapter.Adapter;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * The adapter of LoRA-XS and LoRA-SB: {@code delta(x) = s · B·R·A·dropout(x)}, with {@code A}
@@ -142,7 +143,7 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
         NDArray h = Linear.linear(xa, a).singletonOrThrow();
         h = Linear.linear(h, rr).singletonOrThrow();
         NDArray out = Linear.linear(h, b).singletonOrThrow();
-        return new NDList(scaling == 1f ? out : out.mul(scaling));
+        return new NDList(scaling == 1f ? out : AutogradScalars.mul(out, scaling));
     }
 
     /** {@inheritDoc} */

@@ -8,6 +8,7 @@ import ai.djl.util.PairList;
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * Multi-head scaled dot-product self-attention ({@code attention.self}): children {@code query},
@@ -52,7 +53,7 @@ public final class BertSelfAttention extends ModuleBlock {
         // [B, T, H] -> [B, heads, T, headSize]. The 1/sqrt(headSize) scale is applied to q ([B, T, H])
         // rather than to the scores ([B, heads, T, T], T/headSize times larger): the same product up to
         // float rounding, with a smaller pass forward and backward
-        NDArray q = project("query", ps, hidden, training, params).mul(scale).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray q = AutogradScalars.mul(project("query", ps, hidden, training, params), scale).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);
         // keys go straight to [B, heads, headSize, T] so that q·kᵀ is one batched product
         NDArray kT = project("key", ps, hidden, training, params).reshape(batch, length, heads, headSize).transpose(0, 2, 3, 1);
         NDArray v = project("value", ps, hidden, training, params).reshape(batch, length, heads, headSize).transpose(0, 2, 1, 3);

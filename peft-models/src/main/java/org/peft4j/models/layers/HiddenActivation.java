@@ -6,6 +6,7 @@ import ai.djl.nn.Activation;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * The activation functions a Hugging Face {@code config.json} names in {@code hidden_act} (BERT)
@@ -29,9 +30,11 @@ public enum HiddenActivation {
     GELU_TANH("gelu_new", "gelu_pytorch_tanh", "gelu_fast") {
         @Override
         public NDArray apply(NDArray x) {
-            double c = Math.sqrt(2.0 / Math.PI);
-            NDArray inner = x.pow(3).mul(0.044715).add(x).mul(c).tanh().add(1);
-            return x.mul(inner).mul(0.5);
+            float c = (float) Math.sqrt(2.0 / Math.PI);
+            // x³ as x·x·x and constants through AutogradScalars: DJL's pow/mul(Number) operands would be
+            // freed before a backward pass reads them
+            NDArray inner = AutogradScalars.mul(AutogradScalars.mul(x.mul(x).mul(x), 0.044715f).add(x), c).tanh().add(1);
+            return AutogradScalars.mul(x.mul(inner), 0.5f);
         }
     },
 

@@ -8,6 +8,7 @@ import ai.djl.util.PairList;
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.ModuleBlock;
+import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * Grouped-query self-attention with rotary positions ({@code self_attn}): children {@code q_proj}
@@ -64,7 +65,7 @@ public final class LlamaAttention extends ModuleBlock {
             k = k.repeat(1, heads / kvHeads);
             v = v.repeat(1, heads / kvHeads);
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(headDim)).add(mask);
+        NDArray scores = AutogradScalars.div(q.matMul(k.transpose(0, 1, 3, 2)), (float) Math.sqrt(headDim)).add(mask);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
             probs = InvertedDropout.apply(probs, dropout, true);
