@@ -105,7 +105,7 @@ public final class NativeMemorySoak {
         double median = stepMillis.isEmpty() ? Double.NaN : StepStatistics.of(stepMillis).medianMillis();
         SoakSample s = new SoakSample(step, PeakMemory.rssBytes(), heap.getUsed(), heap.getCommitted(), live, loss, median);
         out.printf(Locale.ROOT, "  step %,d/%,d: RSS %.1f MiB, heap %.0f/%.0f MiB, %,d live NDArrays, loss %s, median step %s, load %.2f%n", step,
-                steps, s.rssMib(), s.heapUsedMib(), s.heapCommittedMib(), live, Float.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss),
+                steps, s.rssMib(), s.heapUsedMib(), s.heapCommittedMib(), live, SoakReport.loss(s),
                 Double.isNaN(median) ? "-" : String.format(Locale.ROOT, "%.0f ms", median), LoadAverage.now().one());
         return s;
     }

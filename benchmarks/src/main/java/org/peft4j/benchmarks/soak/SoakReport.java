@@ -57,6 +57,11 @@ public record SoakReport(SoakSettings settings, String rowTitle, String startedA
                     count(v.endLiveArrays())));
             s.append(v.holds() ? "**Verdict: no native memory growth** (both bounds hold).\n\n" : "**Verdict: resident memory grew** (see the table).\n\n");
         }
+        samples.stream().filter(x -> x.step() > 0 && !Float.isFinite(x.loss())).findFirst().ifPresent(x -> s.append(String.format(Locale.ROOT,
+                "The training loss is not finite from the sample at step %,d on (the last finite loss: %s). The steps go on with the "
+                + "same arrays and operations, so memory is measured all the same; the divergence itself is a separate matter.%n%n",
+                x.step(), samples.stream().filter(y -> y.step() < x.step() && Float.isFinite(y.loss())).reduce((a, b) -> b)
+                        .map(y -> String.format(Locale.ROOT, "%.4f at step %,d", y.loss(), y.step())).orElse("none"))));
         s.append("The Java heap has a fixed size when the JVM options above set `-Xms` = `-Xmx` with `-XX:+AlwaysPreTouch` (as `run.sh soak` "
                 + "does by default): then all of it is resident from the start and any growth of RSS is native memory (libtorch, DJL) "
                 + "or the JVM's own non-heap areas.\n\n");
@@ -64,13 +69,21 @@ public record SoakReport(SoakSettings settings, String rowTitle, String startedA
         s.append("|---:|---:|---:|---:|---:|---:|---:|\n");
         for (SoakSample x : samples) {
             s.append(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | %s | %s | %s |%n", x.step(), x.rssMib(), x.heapUsedMib(),
-                    x.heapCommittedMib(), count(x.liveArrays()), Float.isNaN(x.loss()) ? "-" : String.format(Locale.ROOT, "%.4f", x.loss()),
+                    x.heapCommittedMib(), count(x.liveArrays()), loss(x),
                     Double.isNaN(x.medianStepMillis()) ? "-" : String.format(Locale.ROOT, "%.0f", x.medianStepMillis())));
         }
         if (chartPrefix != null) {
             s.append("\n![RSS over training steps](").append(chartPrefix).append("rss.png)\n");
         }
         return s.toString();
+    }
+
+    /** The loss for the table: "-" before the first step, "NaN"/"Infinity" as such, otherwise 4 decimals. */
+    static String loss(SoakSample x) {
+        if (x.step() == 0) {
+            return "-";
+        }
+        return Float.isFinite(x.loss()) ? String.format(Locale.ROOT, "%.4f", x.loss()) : Float.toString(x.loss());
     }
 
     private static String count(int n) {
