@@ -8,6 +8,9 @@
 #   benchmarks/run.sh profile --row ID         where one row's step time goes (libtorch profiler, self time per op)
 #   benchmarks/run.sh step-compare --rows A,B  the steps of several rows interleaved in one process (e.g. LoRA vs QLoRA)
 #   benchmarks/run.sh collect --mode M         write the report of a stopped run from its finished rows
+#   benchmarks/run.sh soak [--row ID] [--steps N] [--batch B] [--seq-len T] [--sample-every K] [--threads N]
+#                                              resident memory over N training steps (default 2000 of
+#                                              train-lora-r8-qv, 32 x 128) -> benchmarks/results/soak/
 #   benchmarks/run.sh rows                     list the rows
 #   benchmarks/run.sh nf4 [ROWS COLS REPS]     NF4 quantize / dequantize throughput (default 4096 x 4096, 15 repetitions)
 #   benchmarks/run.sh fuzz [N] [SEED]          long fuzz of every file reader, N inputs per format (default 100000)
@@ -94,6 +97,21 @@ case "$cmd" in
     needs_build && build
     java_cmd org.peft4j.benchmarks.quant.Nf4Throughput "$@"
     ;;
+  soak)
+    needs_build && build
+    # libtorch reads its thread count at start-up, so --threads also sets the JVM property. The heap is fixed
+    # and pre-touched (resident from the start), so that growth of RSS during the run is native memory.
+    rest=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --threads) threads="${2:?run.sh soak: --threads needs a value}"; shift 2 ;;
+        --threads=*) threads="${1#--threads=}"; shift ;;
+        *) rest+=("$1"); shift ;;
+      esac
+    done
+    PEFT4J_JAVA_OPTS="${PEFT4J_JAVA_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch}" \
+      java_cmd org.peft4j.benchmarks.cli.BenchCli soak --threads "$threads" "${rest[@]}"
+    ;;
   e2e)
     needs_build && build
     java_cmd org.peft4j.benchmarks.cli.BenchCli e2e --threads "$threads" "$@"
@@ -130,7 +148,8 @@ case "$cmd" in
     "$0" jmh && "$0" e2e && "$0" vs-pytorch
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || exit 2
     ;;
 esac

@@ -9,6 +9,10 @@ import org.peft4j.benchmarks.runner.LoraInferenceOverhead;
 import org.peft4j.benchmarks.runner.RowProfiler;
 import org.peft4j.benchmarks.runner.RunSettings;
 import org.peft4j.benchmarks.runner.StepComparison;
+import org.peft4j.benchmarks.soak.NativeMemorySoak;
+import org.peft4j.benchmarks.soak.SoakFiles;
+import org.peft4j.benchmarks.soak.SoakReport;
+import org.peft4j.benchmarks.soak.SoakSettings;
 import org.peft4j.benchmarks.workload.BenchmarkRow;
 import org.peft4j.benchmarks.workload.RowRegistry;
 
@@ -26,9 +30,10 @@ import java.util.concurrent.Callable;
 /**
  * {@code e2e}: the end-to-end rows on the JVM. {@code vs-pytorch}: the same rows side by side with
  * PyTorch, alternating. {@code profile}: where one row's time goes. {@code step-compare}: the steps of
- * several rows interleaved in one process. {@code rows}: lists the rows.
+ * several rows interleaved in one process. {@code soak}: resident memory over thousands of training
+ * steps. {@code rows}: lists the rows.
  */
-@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Collect.class, BenchCli.Overhead.class, BenchCli.StepCompare.class, BenchCli.Rows.class},
+@Command(name = "peft4j-bench", mixinStandardHelpOptions = true, subcommands = {BenchCli.EndToEnd.class, BenchCli.VsPyTorch.class, BenchCli.Profile.class, BenchCli.Collect.class, BenchCli.Overhead.class, BenchCli.StepCompare.class, BenchCli.Soak.class, BenchCli.Rows.class},
         description = "End-to-end benchmarks of peft4j on all-MiniLM-L6-v2 (batch 32 x 128), alone or side by side with PyTorch.")
 public final class BenchCli implements Callable<Integer> {
 
@@ -239,6 +244,43 @@ public final class BenchCli implements Callable<Integer> {
                 selected.add(registry.select(List.of(id)).get(0));
             }
             StepComparison.run(selected, folders.work(), folders.results, warmup, rounds, System.err);
+            return 0;
+        }
+    }
+
+    /** Resident memory over many training steps of one row. */
+    @Command(name = "soak", mixinStandardHelpOptions = true,
+            description = "Run one training row for many steps in one process, sampling RSS, the Java heap and live NDArrays; "
+                    + "judge growth after warm-up; write results/soak/.")
+    static final class Soak implements Callable<Integer> {
+        @Option(names = "--row", defaultValue = "train-lora-r8-qv", description = "the training row (default: ${DEFAULT-VALUE})")
+        String row;
+
+        @Option(names = "--steps", defaultValue = "2000", description = "training steps (default: ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--batch", defaultValue = "32", description = "sequences per step (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--seq-len", defaultValue = "128", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
+        int seqLen;
+
+        @Option(names = "--sample-every", defaultValue = "50", description = "steps between samples (default: ${DEFAULT-VALUE})")
+        int sampleEvery;
+
+        @Option(names = "--threads", description = "intra-op threads (default: all CPUs)")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Mixin
+        Folders folders;
+
+        @Override
+        public Integer call() throws Exception {
+            SoakSettings settings = new SoakSettings(row, steps, batch, seqLen, sampleEvery, threads);
+            SoakReport r = NativeMemorySoak.run(RowRegistry.load().get(row), settings, folders.work(), System.err);
+            Path dir = SoakFiles.write(r, folders.results);
+            System.out.println(r.markdown(null));
+            System.err.println("wrote " + dir.resolve("latest.json") + ", latest.md and rss.png");
             return 0;
         }
     }

@@ -88,7 +88,24 @@ public final class MiniLmWorkload {
      * @return {@value #BATCH} x {@value #SEQ_LEN} tokens with seed {@value #SEED}
      */
     public static WorkloadInputs inputs(BertConfig config) {
-        return WorkloadInputs.random(BATCH, SEQ_LEN, config.vocabSize(), LABELS, SEED);
+        return inputs(config, BATCH, SEQ_LEN);
+    }
+
+    /**
+     * Returns a fixed input batch of another shape, drawn the same way with seed {@value #SEED}.
+     *
+     * @param config the model config (for the vocabulary size)
+     * @param batch sequences {@code B}, at least 1
+     * @param seqLen tokens per sequence {@code T}, at least 2 and at most the model's position limit
+     * @return {@code B x T} tokens
+     * @throws IllegalArgumentException if a size is out of range
+     */
+    public static WorkloadInputs inputs(BertConfig config, int batch, int seqLen) {
+        if (seqLen > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("seqLen " + seqLen + " exceeds the model's max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+        return WorkloadInputs.random(batch, seqLen, config.vocabSize(), LABELS, SEED);
     }
 
     /**
