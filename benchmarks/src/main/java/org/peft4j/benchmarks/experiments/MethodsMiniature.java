@@ -66,7 +66,7 @@ import java.util.Map;
  *     [train=256] [steps=32] [seeds=1,2,3] [test=200] [batch=8] [maxLength=48] [arms=head,lora,lora-xs,lora-sb,loldu,loldu-3e-4]
  * </pre>
  *
- * <p>Further arms: {@code lora-xs-3e-3}, {@code lora-sb-3e-3}, {@code lora-xs-1e-2} and {@code
+ * <p>Further arms: {@code lora-3e-3} (LoRA at learning rate 3e-3), {@code lora-xs-3e-3}, {@code lora-sb-3e-3}, {@code lora-xs-1e-2} and {@code
  * lora-sb-1e-2} (LoRA-XS / LoRA-SB at learning rate 3e-3 or 1e-2, head included; for LoRA-SB the
  * estimate's {@code η_eff} follows the run's learning rate).
  */
@@ -124,6 +124,8 @@ public final class MethodsMiniature {
         List<Arm> allArms = List.of(
                 new Arm("head", "head only", "—", 3e-3f, (m, c) -> null),
                 new Arm("lora", "LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
+                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
+                new Arm("lora-3e-3", "LoRA r=8, lr 3e-3", "36 linears", 3e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
                         .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
                 new Arm("lora-xs", "LoRA-XS r=16", "36 linears", 1e-3f, MethodsMiniature::loraXs),
                 new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
