@@ -45,7 +45,7 @@ import java.util.Locale;
 public final class LoraSbInitTiming {
 
     /** MiniLM's 36 linear layers of the 6 encoder blocks. */
-    public static final String[] ALL_BLOCK_LINEARS = {"query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"};
+    public static final String[] ALL_BLOCK_LINEARS = org.peft4j.benchmarks.workload.LoraSbRow.ALL_BLOCK_LINEARS;
 
     private LoraSbInitTiming() {}
 
