@@ -187,7 +187,8 @@ public final class MergingMiniature {
             MeanPoolingClassifier model = new MeanPoolingClassifier(bert, 2, manager);
             BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
             SwappableClassifier clf = new SwappableClassifier(model, encoder, 64, manager);
-            InMemoryCheckpoint pretrained = InMemoryCheckpoint.of(clf.copyWeights(store, key -> key.startsWith("bert.")));
+            Map<String, NDArray> pretrainedWeights = clf.copyWeights(store, key -> key.startsWith("bert."));
+            InMemoryCheckpoint pretrained = InMemoryCheckpoint.of(pretrainedWeights);
 
             long tp = System.nanoTime();
             InMemoryCheckpoint spamHead = linearProbeHead(clf, spam, store);
@@ -294,6 +295,31 @@ public final class MergingMiniature {
                 double linesCtlTest = control(clf, knn, controlTst, manager);
                 appendLinesSingle(report, bestIngredient, controlMeasure, k, preVal, preTest, ftAccVal, ftAccTest, ftCtlVal, ftCtlTest,
                         sweep, bestAlpha, linesAccTest, linesCtlTest);
+                // diagnosis only: which part of the update carries the forgetting (nothing here feeds a choice)
+                Map<String, NDArray> ftWeights = ingredientWeights.get(bestIngredient);
+                report.append("Where the forgetting sits (diagnosis only, run after the choice above): the fine-tune with one part reset to the "
+                        + "pretrained weights, and the pretrained encoder with only that part's update (fine-tuned head in both). Parts: the "
+                        + "embeddings (everything outside the blocks) and each block.\n\n| part | fine-tune without it: spam val acc | control val acc | "
+                        + "control test acc | pretrained + only it: control val acc | control test acc |\n|---|---:|---:|---:|---:|---:|\n");
+                for (int part = -1; part < BLOCKS; part++) {
+                    final int block = part;
+                    java.util.function.Predicate<String> inPart = key -> key.startsWith("bert.") && partOf(key) == block;
+                    InMemoryCheckpoint preOfPart = InMemoryCheckpoint.of(subset(pretrainedWeights, inPart));
+                    InMemoryCheckpoint ftOfPart = InMemoryCheckpoint.of(subset(ftWeights, inPart));
+                    clf.load(ft, preOfPart);
+                    double withoutAcc = clf.accuracy(spam.validation());
+                    double withoutVal = control(clf, knn, controlVal, manager);
+                    double withoutTest = control(clf, knn, controlTst, manager);
+                    clf.load(ft, pretrained, ftOfPart);
+                    double onlyVal = control(clf, knn, controlVal, manager);
+                    double onlyTest = control(clf, knn, controlTst, manager);
+                    String name = block < 0 ? "embeddings" : "block " + block;
+                    log("%s: without it val acc %.4f control %.4f/%.4f; only it control %.4f/%.4f", name, withoutAcc, withoutVal, withoutTest, onlyVal, onlyTest);
+                    report.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |%n", name, 100 * withoutAcc, 100 * withoutVal,
+                            100 * withoutTest, 100 * onlyVal, 100 * onlyTest));
+                }
+                report.append(String.format(Locale.ROOT, "| (none: the fine-tune / the pretrained encoder) | %.2f | %.2f | %.2f | %.2f | %.2f |%n%n",
+                        100 * ftAccVal, 100 * ftCtlVal, 100 * ftCtlTest, 100 * preVal, 100 * preTest));
                 if (!trajectory.isEmpty()) {
                     report.append("Control on validation during the fine-tune (every ").append(controlEvery)
                             .append(" steps; diagnosis only, the choice of alpha does not use it):\n\n| step | train loss (batch) | control val acc |\n|---:|---:|---:|\n");
@@ -507,6 +533,22 @@ public final class MergingMiniature {
                 + "-> claim (c) %s.%n%n", 100 * drop, 100 * kept, 100 * recovered,
                 drop <= noise ? String.format(Locale.ROOT, "cannot be judged (the drop is not above two standard errors, %.2f points)", 100 * noise)
                         : kept >= 0.99 && recovered >= 0.8 ? "holds" : "does not hold"));
+    }
+
+    /** Block index of a checkpoint key (the LiNeS pattern), or -1 outside the blocks. */
+    private static int partOf(String key) {
+        java.util.OptionalInt i = LinesSchedule.singleTask(1.0, BLOCKS).blockIndex(key);
+        return i.isPresent() ? i.getAsInt() : -1;
+    }
+
+    private static Map<String, NDArray> subset(Map<String, NDArray> weights, java.util.function.Predicate<String> keep) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        weights.forEach((k, v) -> {
+            if (keep.test(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     private static double standardError(double p, int n) {
