@@ -57,7 +57,8 @@ import java.util.Map;
  * of the run's schedule. Training is {@link FineTuner} (AdamW, linear warm-up over 6% of the steps,
  * cosine decay, weight decay 0.01, one learning rate for head and adapter).
  *
- * <p>Prints a Markdown report and writes it to {@code docs/methods/results.md} (or the path given).
+ * <p>Prints a Markdown report and writes it to {@code docs/methods/results.md} (or the path given), with a PNG of
+ * the training-loss curves (mean over seeds) beside it, named after the report ({@code results-loss.png}).
  * Every run starts from the same loaded encoder; a checksum of its weights is verified after each
  * run, so no run can leak into the next.
  *
@@ -146,6 +147,8 @@ public final class MethodsMiniature {
         }
         List<Arm> arms = allArms.stream().filter(a -> selected.contains(a.key())).toList();
         List<Result> results = new ArrayList<>();
+        Map<String, List<double[]>> lossCurves = new LinkedHashMap<>();
+        arms.forEach(arm -> lossCurves.put(arm.name(), new ArrayList<>()));
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
             BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
@@ -181,6 +184,7 @@ public final class MethodsMiniature {
                     Result r = new Result(arm.name(), seed, m.accuracy(), m.positiveF1(), adapterParameters, meanLoss(h, 0, evalEvery),
                             meanLoss(h, steps - evalEvery, steps), val, (System.nanoTime() - r0) / 1e9);
                     results.add(r);
+                    lossCurves.get(arm.name()).add(h.steps().stream().mapToDouble(TrainingHistory.Step::loss).toArray());
                     System.out.printf(Locale.ROOT, "%n%s seed %d: acc %.4f F1 %.4f params %,d val %s train loss %.3f -> %.3f (%.0f s, median step %.0f ms,"
                             + " load %s)%n", arm.name(), seed, r.accuracy(), r.f1(), r.adapterParameters(), val, r.firstTrainLoss(), r.lastTrainLoss(),
                             r.seconds(), h.medianStepMillis(), LoraSbInitTiming.loadavg());
@@ -196,15 +200,19 @@ public final class MethodsMiniature {
                 }
             }
         }
+        String fileName = out.getFileName().toString();
+        Path plot = out.resolveSibling((fileName.endsWith(".md") ? fileName.substring(0, fileName.length() - 3) : fileName) + "-loss.png");
         String report = report(arms, results, trainSize, steps, seeds, testSize, batchSize, maxLength, evalEvery,
-                (System.nanoTime() - t0) / 60e9, loadBefore, LoraSbInitTiming.loadavg());
+                (System.nanoTime() - t0) / 60e9, loadBefore, LoraSbInitTiming.loadavg(), plot.getFileName().toString());
         System.out.println();
         System.out.println(report);
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());
         }
         AtomicFiles.writeString(out, report);
-        System.out.println("wrote " + out);
+        MeanLossPlot.write(plot, String.format(Locale.ROOT, "Training loss, %d e-mails, %d steps of batch %d (all-MiniLM-L6-v2, SpamAssassin)",
+                trainSize, steps, batchSize), lossCurves);
+        System.out.println("wrote " + out + " and " + plot);
     }
 
     private static PeftModel loraXs(MeanPoolingClassifier model, RunContext c) {
@@ -240,7 +248,7 @@ public final class MethodsMiniature {
     }
 
     private static String report(List<Arm> arms, List<Result> results, int trainSize, int steps, long[] seeds, int testSize, int batchSize,
-                                 int maxLength, int evalEvery, double minutes, String loadBefore, String loadAfter) {
+                                 int maxLength, int evalEvery, double minutes, String loadBefore, String loadAfter, String plotFile) {
         StringBuilder b = new StringBuilder();
         b.append("# Miniature reproduction: LoRA-SB, LoRA-XS, LoLDU on all-MiniLM-L6-v2 + SpamAssassin\n\n");
         b.append(String.format(Locale.ROOT, "Generated %s by `org.peft4j.benchmarks.experiments.MethodsMiniature` in %.0f minutes on %d shared CPU cores "
@@ -274,7 +282,8 @@ public final class MethodsMiniature {
                     .append(' ').append(meanStd(rs.stream().mapToDouble(Result::lastTrainLoss).toArray(), "%.3f")).append(" |")
                     .append(String.format(Locale.ROOT, " %.0f |%n", rs.stream().mapToDouble(Result::seconds).average().orElse(Double.NaN)));
         }
-        b.append("\nMean ± sample standard deviation over seeds; accuracy and F1 in percent.\n\n## Per seed\n\n");
+        b.append("\nMean ± sample standard deviation over seeds; accuracy and F1 in percent.\n\n");
+        b.append("![Training loss per step, mean over seeds, smoothed](").append(plotFile).append(")\n\n## Per seed\n\n");
         b.append("| arm | seed | test accuracy | test F1 (spam) | final val loss |\n|---|---:|---:|---:|---:|\n");
         for (Result r : results) {
             double last = r.validationLoss().isEmpty() ? Double.NaN : new ArrayList<>(r.validationLoss().values()).get(r.validationLoss().size() - 1);
