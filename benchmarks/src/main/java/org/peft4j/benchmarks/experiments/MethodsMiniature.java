@@ -222,17 +222,30 @@ public final class MethodsMiniature {
     private static PeftModel loraSb(MeanPoolingClassifier model, RunContext c) {
         LoraSbConfig config = LoraSbConfig.builder().r(16).targetModules(ALL_LINEARS).modulesToSave("classifier")
                 .numSamples(64).estimationSchedule(c.learningRate(), c.warmupSteps()).build();
+        return UpdateEstimator.wrap(model, config, estimationBatches(c.train(), c.seed(), c.batchSize(), c.encoder(), c.manager()).iterator(),
+                Loss.softmaxCrossEntropyLoss());
+    }
+
+    /**
+     * The batches LoRA-SB's estimate sees: the first 64 e-mails of the training sample shuffled with the
+     * run's seed (the sample keeps the corpus order, so unshuffled they would not mix both labels).
+     *
+     * @return batches, each in its own sub-manager of {@code manager} (the estimator closes them)
+     */
+    static List<Batch> estimationBatches(LabelledTextSet train, long seed, int batchSize, BatchEncoder encoder, NDManager manager) {
+        List<LabelledText> items = train.shuffled(seed).items().subList(0, Math.min(64, train.size()));
         List<Batch> batches = new ArrayList<>();
-        // the sample keeps the corpus order; shuffle so that the 64 estimation samples mix both labels
-        List<LabelledText> items = c.train().shuffled(c.seed()).items().subList(0, Math.min(64, c.train().size()));
-        for (int start = 0; start < items.size(); start += c.batchSize()) {
-            List<LabelledText> part = items.subList(start, Math.min(items.size(), start + c.batchSize()));
-            NDManager bm = c.manager().newSubManager();
-            long[] labels = part.stream().mapToLong(t -> c.train().labelIndex(t.label())).toArray();
-            NDList inputs = c.encoder().encode(part.stream().map(LabelledText::text).toList(), bm);
-            batches.add(new Batch(bm, inputs, new NDList(bm.create(labels)), part.size(), Batchifier.STACK, Batchifier.STACK, 0, 0));
+        for (int start = 0; start < items.size(); start += batchSize) {
+            batches.add(batch(items.subList(start, Math.min(items.size(), start + batchSize)), train, encoder, manager.newSubManager()));
         }
-        return UpdateEstimator.wrap(model, config, batches.iterator(), Loss.softmaxCrossEntropyLoss());
+        return batches;
+    }
+
+    /** One batch of labelled texts (labels indexed by {@code labelsOf}'s vocabulary), owned by {@code bm}. */
+    static Batch batch(List<LabelledText> items, LabelledTextSet labelsOf, BatchEncoder encoder, NDManager bm) {
+        long[] labels = items.stream().mapToLong(t -> labelsOf.labelIndex(t.label())).toArray();
+        NDList inputs = encoder.encode(items.stream().map(LabelledText::text).toList(), bm);
+        return new Batch(bm, inputs, new NDList(bm.create(labels)), items.size(), Batchifier.STACK, Batchifier.STACK, 0, 0);
     }
 
     private static double meanLoss(TrainingHistory h, int fromStep, int toStep) {

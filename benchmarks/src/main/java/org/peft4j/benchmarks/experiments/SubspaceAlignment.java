@@ -9,15 +9,14 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
-import ai.djl.translate.Batchifier;
 import org.peft4j.benchmarks.methods.LoraSbInitTiming;
 import org.peft4j.core.io.AtomicFiles;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.examples.data.BundledData;
-import org.peft4j.examples.data.LabelledText;
 import org.peft4j.examples.data.LabelledTextSet;
 import org.peft4j.examples.data.Splits;
 import org.peft4j.examples.quickstart.MeanPoolingClassifier;
+import org.peft4j.examples.train.BatchEncoder;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.lora.sb.LoraSbConfig;
@@ -104,25 +103,21 @@ public final class SubspaceAlignment {
             try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
                 CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
             }
+            BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
             for (long seed : seeds) {
                 LabelledTextSet train = splits.train().stratifiedSample(trainSize, seed);
                 Engine.getInstance().setRandomSeed((int) seed);
                 MeanPoolingClassifier model = new MeanPoolingClassifier(bert, train.labels().size(), manager);
                 LoraSbConfig config = LoraSbConfig.builder().r(r).targetModules(LoraSbInitTiming.ALL_BLOCK_LINEARS).numSamples(64)
                         .estimationSchedule(lr, warmup).build();
-                List<LabelledText> items = train.shuffled(seed).items().subList(0, Math.min(64, train.size()));
-                List<Batch> batches = new ArrayList<>();
-                for (int start = 0; start < items.size(); start += batchSize) {
-                    List<LabelledText> part = items.subList(start, Math.min(items.size(), start + batchSize));
-                    batches.add(batch(part, train, tokenizer, manager.newSubManager()));
-                }
+                List<Batch> batches = MethodsMiniature.estimationBatches(train, seed, batchSize, encoder, manager);
                 Map<String, double[]> rows = new LinkedHashMap<>();
                 try (UpdateEstimate estimate = UpdateEstimator.estimate(model, config, batches.iterator(), Loss.softmaxCrossEntropyLoss(), null);
                         NDManager scratch = manager.newSubManager()) {
                     Map<String, Parameter> params = BlockPaths.parameters(model);
                     params.values().forEach(p -> p.freeze(true));
                     estimate.paths().forEach(p -> params.get(p + ".weight").freeze(false));
-                    try (Batch b = batch(validation.items(), validation, tokenizer, manager.newSubManager());
+                    try (Batch b = MethodsMiniature.batch(validation.items(), validation, encoder, manager.newSubManager());
                             GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDList logits = model.forward(new ParameterStore(b.getManager(), false), b.getData(), false);
                         gc.backward(Loss.softmaxCrossEntropyLoss().evaluate(b.getLabels(), logits));
@@ -176,12 +171,6 @@ public final class SubspaceAlignment {
         }
         AtomicFiles.writeString(out, b.toString());
         System.out.println("wrote " + out);
-    }
-
-    private static Batch batch(List<LabelledText> items, LabelledTextSet labelsOf, TextTokenizer tokenizer, NDManager bm) {
-        long[] labels = items.stream().mapToLong(t -> labelsOf.labelIndex(t.label())).toArray();
-        NDList inputs = tokenizer.encode(items.stream().map(LabelledText::text).toList(), bm).toNDList();
-        return new Batch(bm, inputs, new NDList(bm.create(labels)), items.size(), Batchifier.STACK, Batchifier.STACK, 0, 0);
     }
 
     /** ‖U Uᵀ g V Vᵀ‖ with U (out x r) and Vᵀ (r x in) orthonormal, i.e. ‖Uᵀ g V‖. */
