@@ -27,9 +27,6 @@ import org.peft4j.lora.sb.LoraSbConfig;
 import org.peft4j.lora.sb.UpdateEstimator;
 import org.peft4j.lora.xs.LoraXsConfig;
 import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.checkpoint.CheckpointLoader;
-import org.peft4j.models.checkpoint.LoadOptions;
-import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
 
@@ -151,10 +148,7 @@ public final class MethodsMiniature {
         arms.forEach(arm -> lossCurves.put(arm.name(), new ArrayList<>()));
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
-            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
-            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
-                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
-            }
+            BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
             double checksum = checksum(bert);
             for (long seed : seeds) {

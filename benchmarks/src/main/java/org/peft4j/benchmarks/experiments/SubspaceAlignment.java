@@ -23,9 +23,6 @@ import org.peft4j.lora.sb.LoraSbConfig;
 import org.peft4j.lora.sb.UpdateEstimate;
 import org.peft4j.lora.sb.UpdateEstimator;
 import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.checkpoint.CheckpointLoader;
-import org.peft4j.models.checkpoint.LoadOptions;
-import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
 
@@ -99,10 +96,7 @@ public final class SubspaceAlignment {
         List<double[]> means = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
-            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
-            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
-                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
-            }
+            BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
             for (long seed : seeds) {
                 LabelledTextSet train = splits.train().stratifiedSample(trainSize, seed);

@@ -16,9 +16,6 @@ import org.peft4j.lora.sb.LoraSbConfig;
 import org.peft4j.lora.sb.UpdateEstimate;
 import org.peft4j.lora.sb.UpdateEstimator;
 import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.checkpoint.CheckpointLoader;
-import org.peft4j.models.checkpoint.LoadOptions;
-import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
 
@@ -68,10 +65,7 @@ public final class LoraSbInitTiming {
         LabelledTextSet train = BundledData.spamAssassin().stratifiedSplit(0.7, 0.1, 42).train().stratifiedSample(samples, 42);
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
-            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
-            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
-                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
-            }
+            BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             MeanPoolingClassifier model = new MeanPoolingClassifier(bert, train.labels().size(), manager);
             LoraSbConfig config = LoraSbConfig.builder().r(rank).targetModules(ALL_BLOCK_LINEARS).modulesToSave("classifier")
                     .numSamples(samples).estimationSchedule(1e-3, 4).build();

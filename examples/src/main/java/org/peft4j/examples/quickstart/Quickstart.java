@@ -22,10 +22,7 @@ import org.peft4j.examples.train.FineTuner;
 import org.peft4j.examples.train.TrainingHistory;
 import org.peft4j.examples.train.TrainingPlot;
 import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.checkpoint.CheckpointLoader;
 import org.peft4j.models.checkpoint.HfCheckpoints;
-import org.peft4j.models.checkpoint.LoadOptions;
-import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
 
@@ -112,10 +109,7 @@ public final class Quickstart {
                 data.train().size(), data.validation().size(), data.test().size(), data.train().labels());
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(o.maxLength(), TextTokenizer.Padding.LONGEST)) {
-            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
-            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
-                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
-            }
+            BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             MeanPoolingClassifier model = new MeanPoolingClassifier(bert, data.train().labels().size(), manager);
             BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
             int positive = data.train().labelIndex(o.positiveLabel());

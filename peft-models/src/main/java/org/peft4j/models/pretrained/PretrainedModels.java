@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import org.peft4j.models.bert.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.bert.BertSentenceEmbedder;
 import org.peft4j.models.checkpoint.CheckpointException;
 import org.peft4j.models.checkpoint.CheckpointLoader;
@@ -95,6 +96,22 @@ public final class PretrainedModels {
         } catch (IOException e) {
             throw new CheckpointException("cannot read classpath:" + MINILM_L6_V2_TOKENIZER + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Loads all-MiniLM-L6-v2's bare encoder (embeddings and the 6 blocks, no pooler, no head), strictly:
+     * the building block for models that put their own head on top. Pair it with {@link
+     * #miniLmL6V2Tokenizer(int, TextTokenizer.Padding)} at the sequence length the task needs.
+     *
+     * @param manager the owner of the weights
+     * @return the encoder; its forward pass returns the last hidden state first
+     */
+    public static BertModel miniLmL6V2Encoder(NDManager manager) {
+        BertModel encoder = new BertModel(miniLmL6V2Config(), false);
+        try (TensorSource weights = miniLmL6V2Weights()) {
+            CheckpointLoader.load(encoder, weights, manager, LoadOptions.strict());
+        }
+        return encoder;
     }
 
     /**

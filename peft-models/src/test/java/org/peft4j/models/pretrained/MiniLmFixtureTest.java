@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 
 import org.junit.jupiter.api.Test;
 import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.checkpoint.SafetensorsTensorSource;
 import org.peft4j.models.testing.Compare;
 import org.peft4j.models.testing.JsonFixture;
@@ -44,6 +45,24 @@ class MiniLmFixtureTest {
             // numpy cross-check differs by 2.4e-6)
             assertTrue(Compare.maxAbsDiff(out.get("last_hidden_state").toFloatArray(), expected.floats("last_hidden_state")) <= 2e-4);
             assertTrue(Compare.maxAbsDiff(out.get("logits").toFloatArray(), expected.floats("logits")) <= 2e-4);
+        }
+    }
+
+    @Test
+    void bareEncoderReproducesTransformersLastHiddenState() {
+        JsonFixture input = JsonFixture.load("fixtures/minilm/input.json");
+        JsonFixture expected = JsonFixture.load("fixtures/minilm/base_outputs.json");
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            BertModel encoder = PretrainedModels.miniLmL6V2Encoder(manager);
+            assertEquals(101, encoder.getParameters().size(), "embeddings (5) and 6 blocks of 16 tensors, no pooler");
+            Shape s = new Shape(input.shape("input_ids"));
+            NDList in = new NDList(
+                    manager.create(input.longs("input_ids"), s),
+                    manager.create(input.longs("attention_mask"), s),
+                    manager.create(input.longs("token_type_ids"), s));
+            NDList out = encoder.forward(new ParameterStore(manager, false), in, false);
+            // same tolerance and reason as above
+            assertTrue(Compare.maxAbsDiff(out.get(0).toFloatArray(), expected.floats("last_hidden_state")) <= 2e-4);
         }
     }
 

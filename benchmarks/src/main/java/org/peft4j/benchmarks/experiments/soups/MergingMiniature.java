@@ -27,9 +27,6 @@ import org.peft4j.merge.soup.SoupIngredient;
 import org.peft4j.merge.soup.SoupStep;
 import org.peft4j.merge.soup.UniformSoup;
 import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.checkpoint.CheckpointLoader;
-import org.peft4j.models.checkpoint.LoadOptions;
-import org.peft4j.models.checkpoint.TensorSource;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
 
@@ -179,10 +176,7 @@ public final class MergingMiniature {
         try (NDManager manager = NDManager.newBaseManager();
                 NDManager store = manager.newSubManager();
                 TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(maxLength, TextTokenizer.Padding.LONGEST)) {
-            BertModel bert = new BertModel(PretrainedModels.miniLmL6V2Config(), false);
-            try (TensorSource weights = PretrainedModels.miniLmL6V2Weights()) {
-                CheckpointLoader.load(bert, weights, manager, LoadOptions.strict());
-            }
+            BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             Engine.getInstance().setRandomSeed(0);
             MeanPoolingClassifier model = new MeanPoolingClassifier(bert, 2, manager);
             BatchEncoder encoder = (texts, m) -> tokenizer.encode(texts, m).toNDList();
