@@ -64,34 +64,61 @@ import java.util.Map;
  *     [train=256] [steps=32] [seeds=1,2,3] [test=200] [batch=8] [maxLength=48] [arms=head,lora,lora-xs,lora-sb,loldu,loldu-3e-4]
  * </pre>
  *
- * <p>Further arms: {@code lora-3e-3} (LoRA at learning rate 3e-3), {@code lora-xs-3e-3}, {@code lora-sb-3e-3}, {@code lora-xs-1e-2} and {@code
- * lora-sb-1e-2} (LoRA-XS / LoRA-SB at learning rate 3e-3 or 1e-2, head included; for LoRA-SB the
- * estimate's {@code η_eff} follows the run's learning rate).
+ * <p>Any arm runs at another learning rate as {@code KEY@LR}, e.g. {@code lora@5e-4} or {@code lora-sb@5e-3}
+ * (head included; for LoRA-SB the estimate's {@code η_eff} follows the run's learning rate). The keys
+ * {@code lora-3e-3}, {@code lora-xs-3e-3}, {@code lora-sb-3e-3}, {@code lora-xs-1e-2} and {@code lora-sb-1e-2} are
+ * kept as names for {@code lora@3e-3} and so on.
+ *
+ * <p>Besides the test split, every run is scored on {@value #SELECTION_SIZE} e-mails of the validation
+ * split. When a method runs at several learning rates, the report chooses one per method by mean validation
+ * accuracy (ties: validation F1) and sets the chosen arms' test results side by side, so that no
+ * learning rate is picked by its test score.
  */
 public final class MethodsMiniature {
 
     private static final String[] ALL_LINEARS = LoraSbInitTiming.ALL_BLOCK_LINEARS;
     private static final int HEAD_PARAMETERS = 384 * 2 + 2;
     private static final int VALIDATION_SIZE = 48;
+    /** Validation e-mails every run is scored on at the end, to choose learning rates without the test split. */
+    static final int SELECTION_SIZE = 300;
 
     /** An arm of the comparison; {@code key} selects it on the command line. */
-    private record Arm(String key, String name, String targets, float learningRate, Adapt adapt) {}
+    record Arm(String key, String method, String targets, float defaultLearningRate, float learningRate, Adapt adapt) {
+
+        Arm(String key, String method, String targets, float learningRate, Adapt adapt) {
+            this(key, method, targets, learningRate, learningRate, adapt);
+        }
+
+        /** The method's name, with the learning rate when it is not the method's default. */
+        String name() {
+            return learningRate == defaultLearningRate ? method : method + ", lr " + lr(learningRate);
+        }
+
+        /** This arm at another learning rate, selected on the command line as {@code key@lr}. */
+        Arm at(float lr, String asKey) {
+            return new Arm(asKey, method, targets, defaultLearningRate, lr, adapt);
+        }
+    }
+
+    private static String lr(float learningRate) {
+        return String.format(Locale.ROOT, "%.0e", learningRate).replace("e-0", "e-");
+    }
 
     /** The arms run when none are named: the comparison of methods-spec §7, items 1 and 2. */
     private static final String DEFAULT_ARMS = "head,lora,lora-xs,lora-sb,loldu,loldu-3e-4";
 
     /** Adapts a fresh classifier for one run. */
     @FunctionalInterface
-    private interface Adapt {
+    interface Adapt {
         PeftModel apply(MeanPoolingClassifier model, RunContext run);
     }
 
     /** What an arm may use: the run's training sample, encoder, schedule and manager. */
-    private record RunContext(LabelledTextSet train, long seed, BatchEncoder encoder, int batchSize, int warmupSteps, float learningRate, NDManager manager) {}
+    record RunContext(LabelledTextSet train, long seed, BatchEncoder encoder, int batchSize, int warmupSteps, float learningRate, NDManager manager) {}
 
     /** One run's measurements. */
-    private record Result(String arm, long seed, double accuracy, double f1, long adapterParameters, double firstTrainLoss,
-                          double lastTrainLoss, Map<Integer, Double> validationLoss, double seconds) {}
+    record Result(String arm, long seed, double accuracy, double f1, double validationAccuracy, double validationF1, long adapterParameters,
+                          double firstTrainLoss, double lastTrainLoss, Map<Integer, Double> validationLoss, double seconds) {}
 
     private MethodsMiniature() {}
 
@@ -118,31 +145,18 @@ public final class MethodsMiniature {
         Splits splits = BundledData.spamAssassin().stratifiedSplit(0.7, 0.1, 42);
         LabelledTextSet test = splits.test().stratifiedSample(testSize, 42);
         LabelledTextSet validation = splits.validation().stratifiedSample(VALIDATION_SIZE, 42);
+        LabelledTextSet selection = splits.validation().stratifiedSample(SELECTION_SIZE, 42);
 
         List<Arm> allArms = List.of(
                 new Arm("head", "head only", "—", 3e-3f, (m, c) -> null),
                 new Arm("lora", "LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
                         .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
-                new Arm("lora-3e-3", "LoRA r=8, lr 3e-3", "36 linears", 3e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
-                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
                 new Arm("lora-xs", "LoRA-XS r=16", "36 linears", 1e-3f, MethodsMiniature::loraXs),
                 new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
-                new Arm("lora-xs-3e-3", "LoRA-XS r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraXs),
-                new Arm("lora-sb-3e-3", "LoRA-SB r=16, lr 3e-3", "36 linears", 3e-3f, MethodsMiniature::loraSb),
-                new Arm("lora-xs-1e-2", "LoRA-XS r=16, lr 1e-2", "36 linears", 1e-2f, MethodsMiniature::loraXs),
-                new Arm("lora-sb-1e-2", "LoRA-SB r=16, lr 1e-2", "36 linears", 1e-2f, MethodsMiniature::loraSb),
                 new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
-                        .targetModules("query", "value").modulesToSave("classifier").build())),
-                new Arm("loldu-3e-4", "LoLDU r=384, lr 3e-4", "query, value", 3e-4f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
                         .targetModules("query", "value").modulesToSave("classifier").build())));
-
-        List<String> known = allArms.stream().map(Arm::key).toList();
-        for (String k : selected) {
-            if (!known.contains(k)) {
-                throw new IllegalArgumentException("arms: '" + k + "' is not an arm; allowed values: " + String.join(", ", known));
-            }
-        }
-        List<Arm> arms = allArms.stream().filter(a -> selected.contains(a.key())).toList();
+        List<Arm> arms = parseArms(selected, allArms, Map.of("lora-3e-3", "lora@3e-3", "lora-xs-3e-3", "lora-xs@3e-3", "lora-sb-3e-3", "lora-sb@3e-3",
+                "lora-xs-1e-2", "lora-xs@1e-2", "lora-sb-1e-2", "lora-sb@1e-2", "loldu-3e-4", "loldu@3e-4"));
         List<Result> results = new ArrayList<>();
         Map<String, List<double[]>> lossCurves = new LinkedHashMap<>();
         arms.forEach(arm -> lossCurves.put(arm.name(), new ArrayList<>()));
@@ -173,14 +187,18 @@ public final class MethodsMiniature {
                     FineTuner.Predictions p = FineTuner.predict(peft == null ? model : peft.block(), test, encoder, 64, manager);
                     ClassificationMetrics m = ClassificationMetrics.of(p.predicted(), p.actual(),
                             test.items().stream().map(LabelledText::group).toList(), test.labelIndex("spam"), p.meanLoss());
+                    FineTuner.Predictions vp = FineTuner.predict(peft == null ? model : peft.block(), selection, encoder, 64, manager);
+                    ClassificationMetrics vm = ClassificationMetrics.of(vp.predicted(), vp.actual(),
+                            selection.items().stream().map(LabelledText::group).toList(), selection.labelIndex("spam"), vp.meanLoss());
                     Map<Integer, Double> val = new LinkedHashMap<>();
                     h.evaluations().forEach(e -> val.put(e.step(), e.loss()));
-                    Result r = new Result(arm.name(), seed, m.accuracy(), m.positiveF1(), adapterParameters, meanLoss(h, 0, evalEvery),
+                    Result r = new Result(arm.name(), seed, m.accuracy(), m.positiveF1(), vm.accuracy(), vm.positiveF1(), adapterParameters, meanLoss(h, 0, evalEvery),
                             meanLoss(h, steps - evalEvery, steps), val, (System.nanoTime() - r0) / 1e9);
                     results.add(r);
                     lossCurves.get(arm.name()).add(h.steps().stream().mapToDouble(TrainingHistory.Step::loss).toArray());
-                    System.out.printf(Locale.ROOT, "%n%s seed %d: acc %.4f F1 %.4f params %,d val %s train loss %.3f -> %.3f (%.0f s, median step %.0f ms,"
-                            + " load %s)%n", arm.name(), seed, r.accuracy(), r.f1(), r.adapterParameters(), val, r.firstTrainLoss(), r.lastTrainLoss(),
+                    System.out.printf(Locale.ROOT, "%n%s seed %d: acc %.4f F1 %.4f (validation %.4f / %.4f) params %,d val %s train loss %.3f -> %.3f"
+                            + " (%.0f s, median step %.0f ms, load %s)%n", arm.name(), seed, r.accuracy(), r.f1(), r.validationAccuracy(), r.validationF1(),
+                            r.adapterParameters(), val, r.firstTrainLoss(), r.lastTrainLoss(),
                             r.seconds(), h.medianStepMillis(), LoraSbInitTiming.loadavg());
                     if (peft != null) {
                         peft.unload();
@@ -207,6 +225,43 @@ public final class MethodsMiniature {
         MeanLossPlot.write(plot, String.format(Locale.ROOT, "Training loss, %d e-mails, %d steps of batch %d (all-MiniLM-L6-v2, SpamAssassin)",
                 trainSize, steps, batchSize), lossCurves);
         System.out.println("wrote " + out + " and " + plot);
+    }
+
+    /**
+     * Resolves the command line's arm keys: a key, an alias, or {@code KEY@LR}; duplicates are an error.
+     */
+    static List<Arm> parseArms(List<String> selected, List<Arm> allArms, Map<String, String> aliases) {
+        Map<String, Arm> byKey = new LinkedHashMap<>();
+        allArms.forEach(a -> byKey.put(a.key(), a));
+        String allowed = String.join(", ", byKey.keySet()) + ", " + String.join(", ", aliases.keySet()) + ", or KEY@LR such as lora@5e-4";
+        List<Arm> arms = new ArrayList<>();
+        for (String given : selected) {
+            String k = aliases.getOrDefault(given.trim(), given.trim());
+            int at = k.indexOf('@');
+            Arm base = byKey.get(at < 0 ? k : k.substring(0, at));
+            if (base == null) {
+                throw new IllegalArgumentException("arms: '" + given + "' is not an arm; allowed values: " + allowed);
+            }
+            Arm arm = base;
+            if (at >= 0) {
+                float lr;
+                try {
+                    lr = Float.parseFloat(k.substring(at + 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("arms: '" + given + "' has no learning rate after '@' (e.g. lora@5e-4)", e);
+                }
+                if (!(lr > 0) || Float.isInfinite(lr)) {
+                    throw new IllegalArgumentException("arms: '" + given + "': the learning rate must be a positive number");
+                }
+                arm = base.at(lr, given.trim());
+            }
+            Arm a = arm;
+            if (arms.stream().anyMatch(x -> x.name().equals(a.name()))) {
+                throw new IllegalArgumentException("arms: '" + given + "' repeats the arm " + a.name());
+            }
+            arms.add(arm);
+        }
+        return arms;
     }
 
     private static PeftModel loraXs(MeanPoolingClassifier model, RunContext c) {
@@ -266,11 +321,11 @@ public final class MethodsMiniature {
                 trainSize, steps, batchSize, (double) steps * batchSize / trainSize, maxLength, java.util.Arrays.toString(seeds), testSize, evalEvery));
         List<Integer> evalSteps = new ArrayList<>();
         results.stream().findFirst().ifPresent(r -> evalSteps.addAll(r.validationLoss().keySet()));
-        b.append("| arm | targets | lr | adapter params | test accuracy | test F1 (spam) |");
+        b.append("| arm | targets | lr | adapter params | test accuracy | test F1 (spam) | validation accuracy | validation F1 |");
         evalSteps.forEach(s -> b.append(" val loss @").append(s).append(" |"));
         b.append(" train loss, first ").append(evalSteps.isEmpty() ? "" : evalSteps.get(0)).append(" steps | train loss, last ")
                 .append(evalSteps.isEmpty() ? "" : evalSteps.get(0)).append(" steps | s/run |\n");
-        b.append("|---|---|---|---:|---:|---:|");
+        b.append("|---|---|---|---:|---:|---:|---:|---:|");
         evalSteps.forEach(s -> b.append("---:|"));
         b.append("---:|---:|---:|\n");
         for (Arm arm : arms) {
@@ -278,10 +333,12 @@ public final class MethodsMiniature {
             if (rs.isEmpty()) {
                 continue;
             }
-            b.append("| ").append(arm.name()).append(" | ").append(arm.targets()).append(" | ").append(String.format(Locale.ROOT, "%.0e", arm.learningRate()))
+            b.append("| ").append(arm.name()).append(" | ").append(arm.targets()).append(" | ").append(lr(arm.learningRate()))
                     .append(" | ").append(String.format(Locale.ROOT, "%,d", rs.get(0).adapterParameters()))
                     .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.accuracy()).toArray(), "%.2f"))
-                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.f1()).toArray(), "%.2f")).append(" |");
+                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.f1()).toArray(), "%.2f"))
+                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.validationAccuracy()).toArray(), "%.2f"))
+                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.validationF1()).toArray(), "%.2f")).append(" |");
             for (int s : evalSteps) {
                 b.append(' ').append(meanStd(rs.stream().mapToDouble(r -> r.validationLoss().getOrDefault(s, Double.NaN)).toArray(), "%.3f")).append(" |");
             }
@@ -289,14 +346,56 @@ public final class MethodsMiniature {
                     .append(' ').append(meanStd(rs.stream().mapToDouble(Result::lastTrainLoss).toArray(), "%.3f")).append(" |")
                     .append(String.format(Locale.ROOT, " %.0f |%n", rs.stream().mapToDouble(Result::seconds).average().orElse(Double.NaN)));
         }
-        b.append("\nMean ± sample standard deviation over seeds; accuracy and F1 in percent.\n\n");
+        b.append("\nMean ± sample standard deviation over seeds; accuracy and F1 in percent; validation: " + SELECTION_SIZE
+                + " e-mails of the validation split, scored after training.\n\n");
+        b.append(selection(arms, results));
         b.append("![Training loss per step, mean over seeds, smoothed](").append(plotFile).append(")\n\n## Per seed\n\n");
-        b.append("| arm | seed | test accuracy | test F1 (spam) | final val loss |\n|---|---:|---:|---:|---:|\n");
+        b.append("| arm | seed | test accuracy | test F1 (spam) | validation accuracy | validation F1 | final val loss |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
             double last = r.validationLoss().isEmpty() ? Double.NaN : new ArrayList<>(r.validationLoss().values()).get(r.validationLoss().size() - 1);
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.3f |%n", r.arm(), r.seed(), 100 * r.accuracy(), 100 * r.f1(), last));
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.3f |%n", r.arm(), r.seed(), 100 * r.accuracy(), 100 * r.f1(),
+                    100 * r.validationAccuracy(), 100 * r.validationF1(), last));
         }
         return b.toString();
+    }
+
+    /**
+     * For each method run at more than one learning rate, the arm with the best mean validation accuracy
+     * (ties: validation F1), and its test result; empty when no method has several.
+     */
+    static String selection(List<Arm> arms, List<Result> results) {
+        Map<String, List<Arm>> byMethod = new LinkedHashMap<>();
+        arms.forEach(a -> byMethod.computeIfAbsent(a.method(), k -> new ArrayList<>()).add(a));
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, List<Arm>> e : byMethod.entrySet()) {
+            List<Arm> candidates = e.getValue().stream().filter(a -> results.stream().anyMatch(r -> r.arm().equals(a.name()))).toList();
+            if (candidates.size() < 2) {
+                continue;
+            }
+            Arm best = null;
+            double bestAcc = -1;
+            double bestF1 = -1;
+            for (Arm a : candidates) {
+                double acc = results.stream().filter(r -> r.arm().equals(a.name())).mapToDouble(Result::validationAccuracy).average().orElseThrow();
+                double f1 = results.stream().filter(r -> r.arm().equals(a.name())).mapToDouble(Result::validationF1).average().orElseThrow();
+                if (acc > bestAcc || (acc == bestAcc && f1 > bestF1)) {
+                    best = a;
+                    bestAcc = acc;
+                    bestF1 = f1;
+                }
+            }
+            Arm chosen = best;
+            List<Result> rs = results.stream().filter(r -> r.arm().equals(chosen.name())).toList();
+            if (b.length() == 0) {
+                b.append("Learning rate chosen per method on validation accuracy (ties: validation F1), and its test result:\n\n")
+                        .append("| method | learning rates tried | chosen | validation accuracy | test accuracy | test F1 (spam) |\n|---|---|---|---:|---:|---:|\n");
+            }
+            b.append("| ").append(e.getKey()).append(" | ").append(String.join(", ", candidates.stream().map(a -> lr(a.learningRate())).toList()))
+                    .append(" | ").append(lr(chosen.learningRate())).append(" | ").append(String.format(Locale.ROOT, "%.2f", 100 * bestAcc))
+                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.accuracy()).toArray(), "%.2f"))
+                    .append(" | ").append(meanStd(rs.stream().mapToDouble(r -> 100 * r.f1()).toArray(), "%.2f")).append(" |\n");
+        }
+        return b.length() == 0 ? "" : b.append('\n').toString();
     }
 
     private static String meanStd(double[] v, String format) {
