@@ -61,7 +61,9 @@ import java.util.Set;
  *       ({@code control=ham}, the control of the first runs);</li>
  *   <li>(d) task arithmetic against task arithmetic + LiNeS ({@code alpha = 1/T}, {@code beta} tuned,
  *       the same grid size as TA's {@code lambda}) for three tasks of the corpus, each with its own
- *       head, by mean normalised accuracy.</li>
+ *       head, by mean normalised accuracy; {@code taskSets} also merges pairs of them (e.g.
+ *       {@code taskSets=012,01,02,12}: all three, then each pair, from the same fine-tunes), with a
+ *       summary table.</li>
  * </ul>
  *
  * <p>Every fine-tune: the pretrained encoder and the task's linear-probe head, all parameters
@@ -75,7 +77,7 @@ import java.util.Set;
  *     [out=benchmarks/target/merging-miniature.md] [train=512] [taskTrain=512] [maxLength=48] [batch=32]
  *     [validation=400] [test=600] [control=afinn|ham] [lexicon=words.csv] [controlValidation=200|130]
  *     [controlTest=300|250] [k=5] [claims=abcd] [ingredients=3e-5:1,5e-5:2,1e-4:3,1e-4:4,2e-4:5,1e-3:6]
- *     [taskLr=1e-4] [taskSeed=3] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
+ *     [taskLr=1e-4] [taskSeed=3] [taskSets=012] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
  * </pre>
  *
  * <p>{@code controlValidation} / {@code controlTest} count per class (afinn: words, defaults 200 /
@@ -117,7 +119,7 @@ public final class MergingMiniature {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Set<String> known = Set.of("out", "train", "taskTrain", "maxLength", "batch", "validation", "test", "controlValidation",
-                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
+                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "taskSets", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
         for (String key : a.keySet()) {
             if (!known.contains(key)) {
                 throw new IllegalArgumentException("unknown setting '" + key + "'; allowed: " + String.join(", ", known));
@@ -155,6 +157,7 @@ public final class MergingMiniature {
                     + controlEvery);
         }
         Recipe taskRecipe = new Recipe(Float.parseFloat(a.getOrDefault("taskLr", "1e-4")), Long.parseLong(a.getOrDefault("taskSeed", "3")), 1);
+        List<int[]> taskSets = taskSets(a.getOrDefault("taskSets", "012"));
 
         String loadBefore = LoraSbInitTiming.loadavg();
         long t0 = System.nanoTime();
@@ -357,28 +360,52 @@ public final class MergingMiniature {
                     ftVal[i] = clf.accuracy(tasks.get(i).validation());
                     ftTest[i] = clf.accuracy(tasks.get(i).test());
                 }
-                List<CheckpointView> inputs = new ArrayList<>(fts);
-                double[] ones = new double[tasks.size()];
-                Arrays.fill(ones, 1.0);
-                TaskArithmetic sum = TaskArithmetic.of(ones);
-                double alpha = LinesMerge.multiTaskAlpha(pretrained, inputs, sum, manager);
-                List<double[]> taRows = new ArrayList<>();
-                List<double[]> linesRows = new ArrayList<>();
-                for (double g : GRID) {
-                    taRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, g), NewKeyPolicy.DROP),
-                            tasks, heads, ftVal, false));
-                    linesRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
-                            new LinesMerge(sum, LinesSchedule.multiTask(alpha, g, BLOCKS)), NewKeyPolicy.DROP), tasks, heads, ftVal, false));
-                    log("grid %.1f: TA val %s, LiNeS val %s", g, Arrays.toString(taRows.get(taRows.size() - 1)),
-                            Arrays.toString(linesRows.get(linesRows.size() - 1)));
+                List<String> summary = new ArrayList<>();
+                for (int[] set : taskSets) {
+                    List<TaskData> ts = new ArrayList<>();
+                    List<CheckpointView> inputs = new ArrayList<>();
+                    List<InMemoryCheckpoint> hs = new ArrayList<>();
+                    double[] fv = new double[set.length];
+                    double[] ft = new double[set.length];
+                    for (int j = 0; j < set.length; j++) {
+                        ts.add(tasks.get(set[j]));
+                        inputs.add(fts.get(set[j]));
+                        hs.add(heads.get(set[j]));
+                        fv[j] = ftVal[set[j]];
+                        ft[j] = ftTest[set[j]];
+                    }
+                    double[] ones = new double[set.length];
+                    Arrays.fill(ones, 1.0);
+                    TaskArithmetic sum = TaskArithmetic.of(ones);
+                    double alpha = LinesMerge.multiTaskAlpha(pretrained, inputs, sum, manager);
+                    List<double[]> taRows = new ArrayList<>();
+                    List<double[]> linesRows = new ArrayList<>();
+                    for (double g : GRID) {
+                        taRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, g), NewKeyPolicy.DROP),
+                                ts, hs, fv, false));
+                        linesRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
+                                new LinesMerge(sum, LinesSchedule.multiTask(alpha, g, BLOCKS)), NewKeyPolicy.DROP), ts, hs, fv, false));
+                        log("%s, grid %.1f: TA val %s, LiNeS val %s", setName(ts), g, Arrays.toString(taRows.get(taRows.size() - 1)),
+                                Arrays.toString(linesRows.get(linesRows.size() - 1)));
+                    }
+                    int bestTa = argMaxLast(taRows);
+                    int bestLines = argMaxLast(linesRows);
+                    double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, GRID[bestTa]), NewKeyPolicy.DROP),
+                            ts, hs, ft, true);
+                    double[] linesTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
+                            new LinesMerge(sum, LinesSchedule.multiTask(alpha, GRID[bestLines], BLOCKS)), NewKeyPolicy.DROP), ts, hs, ft, true);
+                    appendMultiTask(report, ts, taskRecipe, fv, ft, alpha, taRows, linesRows, bestTa, bestLines, taTest, linesTest);
+                    int n = set.length;
+                    summary.add(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %.2f | %.1f | %.2f | %+.2f | %+.2f |", setName(ts), alpha, GRID[bestTa],
+                            100 * taTest[n], GRID[bestLines], 100 * linesTest[n], 100 * (linesTest[n] - taTest[n]),
+                            100 * (linesRows.get(bestLines)[n] - taRows.get(bestTa)[n])));
                 }
-                int bestTa = argMaxLast(taRows);
-                int bestLines = argMaxLast(linesRows);
-                double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, GRID[bestTa]), NewKeyPolicy.DROP),
-                        tasks, heads, ftTest, true);
-                double[] linesTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
-                        new LinesMerge(sum, LinesSchedule.multiTask(alpha, GRID[bestLines], BLOCKS)), NewKeyPolicy.DROP), tasks, heads, ftTest, true);
-                appendMultiTask(report, tasks, taskRecipe, ftVal, ftTest, alpha, taRows, linesRows, bestTa, bestLines, taTest, linesTest);
+                if (taskSets.size() > 1) {
+                    report.append("## (d) Summary over the task sets\n\n| tasks | LiNeS alpha | TA: lambda | TA: test mean normalised | TA + LiNeS: beta "
+                            + "| TA + LiNeS: test mean normalised | TA + LiNeS - TA, test | same, validation |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                    summary.forEach(line -> report.append(line).append('\n'));
+                    report.append('\n');
+                }
             }
         }
         double minutes = (System.nanoTime() - t0) / 60e9;
@@ -581,6 +608,28 @@ public final class MergingMiniature {
         double d = linesTest[tasks.size()] - taTest[tasks.size()];
         b.append(String.format(Locale.ROOT, "%nClaim (d) TA + LiNeS > TA on test mean normalised accuracy: %.2f vs %.2f (%+.2f points) -> %s.%n%n",
                 100 * linesTest[tasks.size()], 100 * taTest[tasks.size()], 100 * d, d > 0 ? "holds" : "does not hold"));
+    }
+
+    /**
+     * Parses {@code taskSets}: comma-separated sets of the task indices 0 (spam vs ham), 1 (spam-1 vs spam-2)
+     * and 2 (easy-ham-1 vs easy-ham-2), each at least two distinct tasks, e.g. {@code 012,01,02,12}.
+     */
+    static List<int[]> taskSets(String spec) {
+        List<int[]> sets = new ArrayList<>();
+        for (String part : spec.split(",")) {
+            String p = part.trim();
+            int[] set = p.chars().map(c -> c - '0').toArray();
+            if (set.length < 2 || Arrays.stream(set).anyMatch(i -> i < 0 || i > 2) || Arrays.stream(set).distinct().count() != set.length) {
+                throw new IllegalArgumentException("taskSets: '" + p + "' must be two or three distinct task indices out of 0 (spam vs ham), "
+                        + "1 (spam-1 vs spam-2), 2 (easy-ham-1 vs easy-ham-2), e.g. taskSets=012,01,02,12");
+            }
+            sets.add(set);
+        }
+        return sets;
+    }
+
+    private static String setName(List<TaskData> tasks) {
+        return String.join(" + ", tasks.stream().map(TaskData::name).toList());
     }
 
     private static void appendRow(StringBuilder b, String method, String coefficient, double[] row) {

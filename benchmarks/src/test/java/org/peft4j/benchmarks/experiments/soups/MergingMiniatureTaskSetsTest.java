@@ -1,0 +1,30 @@
+package org.peft4j.benchmarks.experiments.soups;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The (d) runner's {@code taskSets} setting: which tasks each merge combines. */
+class MergingMiniatureTaskSetsTest {
+
+    @Test
+    void setsOfTaskIndices() {
+        List<int[]> sets = MergingMiniature.taskSets("012, 01,12");
+        assertEquals(3, sets.size());
+        assertArrayEquals(new int[] {0, 1, 2}, sets.get(0));
+        assertArrayEquals(new int[] {0, 1}, sets.get(1));
+        assertArrayEquals(new int[] {1, 2}, sets.get(2));
+    }
+
+    @Test
+    void badSetsNameTheProblem() {
+        for (String bad : new String[] {"0", "013", "00", "01,x2", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.taskSets(bad), bad);
+            assertTrue(e.getMessage().startsWith("taskSets: '") && e.getMessage().contains("spam-1 vs spam-2"), e.getMessage());
+        }
+    }
+}
