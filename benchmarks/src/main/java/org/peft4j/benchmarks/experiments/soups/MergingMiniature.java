@@ -188,7 +188,7 @@ public final class MergingMiniature {
             InMemoryCheckpoint pretrained = InMemoryCheckpoint.of(pretrainedWeights);
 
             long tp = System.nanoTime();
-            InMemoryCheckpoint spamHead = linearProbeHead(clf, spam, store);
+            InMemoryCheckpoint spamHead = linearProbeHead(clf, spam, pretrained, store);
             log("linear probe (spam) %.0f s: validation accuracy %.4f", secs(tp), accuracyOf(clf, spam.validation(), pretrained, spamHead));
 
             // ---- (a), (b): soups of full fine-tunes
@@ -343,7 +343,8 @@ public final class MergingMiniature {
                         w = spamFt;
                     } else {
                         long ts = System.nanoTime();
-                        InMemoryCheckpoint head = linearProbeHead(clf, t, store);
+                        InMemoryCheckpoint head = linearProbeHead(clf, t, pretrained, store);
+                        log("linear probe (%s): validation accuracy %.4f", t.name(), accuracyOf(clf, t.validation(), pretrained, head));
                         w = fineTune(clf, t, pretrained, head, taskRecipe, batch, store, null);
                         log("fine-tune %s (%d e-mails %s): %.0f s", t.name(), t.train().size(), t.train().countsBy(x -> x.label()), secs(ts));
                     }
@@ -422,8 +423,12 @@ public final class MergingMiniature {
         System.out.println("wrote " + out);
     }
 
-    /** Trains a head on the frozen pretrained features of the task's training sample. */
-    private static InMemoryCheckpoint linearProbeHead(SwappableClassifier clf, TaskData task, NDManager store) {
+    /**
+     * Trains a head on the frozen pretrained features of the task's training sample. Loads the pretrained
+     * encoder first: the classifier may hold any fine-tune or merge at this point.
+     */
+    private static InMemoryCheckpoint linearProbeHead(SwappableClassifier clf, TaskData task, CheckpointView pretrained, NDManager store) {
+        clf.load(pretrained);
         try (NDManager scratch = store.newSubManager()) {
             NDArray features = clf.embeddings(task.train(), false, scratch);
             Map<String, NDArray> head = new LinearProbe(300, 1e-2f, 1e-3f).fit(features, TaskData.labelIndices(task.train()), task.labels().size(), scratch);
