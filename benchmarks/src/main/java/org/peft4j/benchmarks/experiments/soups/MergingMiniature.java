@@ -68,7 +68,7 @@ import java.util.Set;
  *
  * <p>Every fine-tune: the pretrained encoder and the task's linear-probe head, all parameters
  * trained, {@link FineTuner} (AdamW, weight decay 0.01, 6% warm-up, cosine decay), one epoch
- * (the fine-tune of (c): {@code linesEpochs}).
+ * (the fine-tune of (c): {@code linesEpochs}; those of (d): {@code taskEpochs}).
  * Weights are kept in memory ({@link InMemoryCheckpoint}); merges are lazy views loaded into one
  * classifier.
  *
@@ -77,7 +77,7 @@ import java.util.Set;
  *     [out=benchmarks/target/merging-miniature.md] [train=512] [taskTrain=512] [maxLength=48] [batch=32]
  *     [validation=400] [test=600] [control=afinn|ham] [lexicon=words.csv] [controlValidation=200|130]
  *     [controlTest=300|250] [k=5] [claims=abcd] [ingredients=3e-5:1,5e-5:2,1e-4:3,1e-4:4,2e-4:5,1e-3:6]
- *     [taskLr=1e-4] [taskSeed=3] [taskSets=012] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
+ *     [taskLr=1e-4] [taskSeed=3] [taskEpochs=1] [taskSets=012] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
  * </pre>
  *
  * <p>{@code controlValidation} / {@code controlTest} count per class (afinn: words, defaults 200 /
@@ -119,7 +119,7 @@ public final class MergingMiniature {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Set<String> known = Set.of("out", "train", "taskTrain", "maxLength", "batch", "validation", "test", "controlValidation",
-                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "taskSets", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
+                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "taskEpochs", "taskSets", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
         for (String key : a.keySet()) {
             if (!known.contains(key)) {
                 throw new IllegalArgumentException("unknown setting '" + key + "'; allowed: " + String.join(", ", known));
@@ -156,7 +156,11 @@ public final class MergingMiniature {
             throw new IllegalArgumentException("controlEvery must be >= 0 and, if set, comes with claims containing c and linesFineTune=lr:seed, got controlEvery="
                     + controlEvery);
         }
-        Recipe taskRecipe = new Recipe(Float.parseFloat(a.getOrDefault("taskLr", "1e-4")), Long.parseLong(a.getOrDefault("taskSeed", "3")), 1);
+        int taskEpochs = Integer.parseInt(a.getOrDefault("taskEpochs", "1"));
+        if (taskEpochs < 1) {
+            throw new IllegalArgumentException("taskEpochs (epochs of each fine-tune of (d)) must be >= 1, got taskEpochs=" + taskEpochs);
+        }
+        Recipe taskRecipe = new Recipe(Float.parseFloat(a.getOrDefault("taskLr", "1e-4")), Long.parseLong(a.getOrDefault("taskSeed", "3")), taskEpochs);
         List<int[]> taskSets = taskSets(a.getOrDefault("taskSets", "012"));
 
         String loadBefore = LoraSbInitTiming.loadavg();

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The (d) runner's {@code taskSets} setting: which tasks each merge combines. */
+/** The (d) runner's {@code taskSets} and {@code taskEpochs} settings: which tasks each merge combines, how long each fine-tune runs. */
 class MergingMiniatureTaskSetsTest {
 
     @Test
@@ -26,5 +26,12 @@ class MergingMiniatureTaskSetsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.taskSets(bad), bad);
             assertTrue(e.getMessage().startsWith("taskSets: '") && e.getMessage().contains("spam-1 vs spam-2"), e.getMessage());
         }
+    }
+
+    @Test
+    void taskEpochsBelowOneIsRefusedBeforeAnythingLoads() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MergingMiniature.main(new String[] {"claims=d", "taskEpochs=0"}));
+        assertTrue(e.getMessage().contains("taskEpochs") && e.getMessage().contains("got taskEpochs=0"), e.getMessage());
     }
 }
