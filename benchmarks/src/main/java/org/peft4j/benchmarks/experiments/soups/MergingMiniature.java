@@ -77,7 +77,7 @@ import java.util.Set;
  *     [out=benchmarks/target/merging-miniature.md] [train=512] [taskTrain=512] [maxLength=48] [batch=32]
  *     [validation=400] [test=600] [control=afinn|ham] [lexicon=words.csv] [controlValidation=200|130]
  *     [controlTest=300|250] [k=5] [claims=abcd] [ingredients=3e-5:1,5e-5:2,1e-4:3,1e-4:4,2e-4:5,1e-3:6]
- *     [taskLr=1e-4] [taskSeed=3] [taskEpochs=1] [taskSets=012] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
+ *     [taskLr=1e-4] [taskSeed=3] [taskEpochs=1] [taskSets=012] [grid=0.2,0.4,0.6,0.8,1.0] [linesFineTune=lr:seed] [linesEpochs=1] [controlEvery=0]
  * </pre>
  *
  * <p>{@code controlValidation} / {@code controlTest} count per class (afinn: words, defaults 200 /
@@ -90,7 +90,7 @@ import java.util.Set;
 public final class MergingMiniature {
 
     private static final int BLOCKS = 6;
-    private static final double[] GRID = {0.2, 0.4, 0.6, 0.8, 1.0};
+    private static final String DEFAULT_GRID = "0.2,0.4,0.6,0.8,1.0";
     private static final double[] SINGLE_TASK_ALPHAS = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
 
     /** A fine-tuning recipe: peak learning rate, seed (data order and dropout) and epochs. */
@@ -119,7 +119,7 @@ public final class MergingMiniature {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Set<String> known = Set.of("out", "train", "taskTrain", "maxLength", "batch", "validation", "test", "controlValidation",
-                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "taskEpochs", "taskSets", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
+                "controlTest", "k", "claims", "ingredients", "taskLr", "taskSeed", "taskEpochs", "taskSets", "grid", "linesFineTune", "linesEpochs", "control", "lexicon", "controlEvery");
         for (String key : a.keySet()) {
             if (!known.contains(key)) {
                 throw new IllegalArgumentException("unknown setting '" + key + "'; allowed: " + String.join(", ", known));
@@ -162,6 +162,7 @@ public final class MergingMiniature {
         }
         Recipe taskRecipe = new Recipe(Float.parseFloat(a.getOrDefault("taskLr", "1e-4")), Long.parseLong(a.getOrDefault("taskSeed", "3")), taskEpochs);
         List<int[]> taskSets = taskSets(a.getOrDefault("taskSets", "012"));
+        double[] grid = grid(a.getOrDefault("grid", DEFAULT_GRID));
 
         String loadBefore = LoraSbInitTiming.loadavg();
         long t0 = System.nanoTime();
@@ -385,7 +386,7 @@ public final class MergingMiniature {
                     double alpha = LinesMerge.multiTaskAlpha(pretrained, inputs, sum, manager);
                     List<double[]> taRows = new ArrayList<>();
                     List<double[]> linesRows = new ArrayList<>();
-                    for (double g : GRID) {
+                    for (double g : grid) {
                         taRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, g), NewKeyPolicy.DROP),
                                 ts, hs, fv, false));
                         linesRows.add(evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
@@ -395,14 +396,14 @@ public final class MergingMiniature {
                     }
                     int bestTa = argMaxLast(taRows);
                     int bestLines = argMaxLast(linesRows);
-                    double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, GRID[bestTa]), NewKeyPolicy.DROP),
+                    double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, grid[bestTa]), NewKeyPolicy.DROP),
                             ts, hs, ft, true);
                     double[] linesTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs,
-                            new LinesMerge(sum, LinesSchedule.multiTask(alpha, GRID[bestLines], BLOCKS)), NewKeyPolicy.DROP), ts, hs, ft, true);
-                    appendMultiTask(report, ts, taskRecipe, fv, ft, alpha, taRows, linesRows, bestTa, bestLines, taTest, linesTest);
+                            new LinesMerge(sum, LinesSchedule.multiTask(alpha, grid[bestLines], BLOCKS)), NewKeyPolicy.DROP), ts, hs, ft, true);
+                    appendMultiTask(report, ts, taskRecipe, grid, fv, ft, alpha, taRows, linesRows, bestTa, bestLines, taTest, linesTest);
                     int n = set.length;
-                    summary.add(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %.2f | %.1f | %.2f | %+.2f | %+.2f |", setName(ts), alpha, GRID[bestTa],
-                            100 * taTest[n], GRID[bestLines], 100 * linesTest[n], 100 * (linesTest[n] - taTest[n]),
+                    summary.add(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %.2f | %.1f | %.2f | %+.2f | %+.2f |", setName(ts), alpha, grid[bestTa],
+                            100 * taTest[n], grid[bestLines], 100 * linesTest[n], 100 * (linesTest[n] - taTest[n]),
                             100 * (linesRows.get(bestLines)[n] - taRows.get(bestTa)[n])));
                 }
                 if (taskSets.size() > 1) {
@@ -585,11 +586,11 @@ public final class MergingMiniature {
         return Math.sqrt(p * (1 - p) / n);
     }
 
-    private static void appendMultiTask(StringBuilder b, List<TaskData> tasks, Recipe r, double[] ftVal, double[] ftTest, double alpha, List<double[]> ta,
+    private static void appendMultiTask(StringBuilder b, List<TaskData> tasks, Recipe r, double[] grid, double[] ftVal, double[] ftTest, double alpha, List<double[]> ta,
                                         List<double[]> lines, int bestTa, int bestLines, double[] taTest, double[] linesTest) {
         b.append("## (d) Task arithmetic vs task arithmetic + LiNeS, ").append(tasks.size()).append(" tasks\n\n");
-        b.append(String.format(Locale.ROOT, "Fine-tunes: %s, 1 epoch each, each from its own linear-probe head; merged encoder evaluated with each task's own fine-tuned head. "
-                + "LiNeS alpha = %.4f (1/T from the L1 norms).%n%n", r.name(), alpha));
+        b.append(String.format(Locale.ROOT, "Fine-tunes: lr %.0e seed %d, %d epoch%s each, each from its own linear-probe head; merged encoder evaluated with each task's "
+                + "own fine-tuned head. LiNeS alpha = %.4f (1/T from the L1 norms).%n%n", r.learningRate(), r.seed(), r.epochs(), r.epochs() == 1 ? "" : "s", alpha));
         b.append("| task | train | validation | test | fine-tuned val acc | fine-tuned test acc |\n|---|---|---:|---:|---:|---:|\n");
         for (int i = 0; i < tasks.size(); i++) {
             TaskData t = tasks.get(i);
@@ -601,22 +602,46 @@ public final class MergingMiniature {
         b.append(" mean normalised |\n|---|---:|");
         tasks.forEach(t -> b.append("---:|"));
         b.append("---:|\n");
-        for (int g = 0; g < GRID.length; g++) {
-            appendRow(b, "TA", "lambda " + GRID[g] + (g == bestTa ? " (chosen)" : ""), ta.get(g));
+        for (int g = 0; g < grid.length; g++) {
+            appendRow(b, "TA", "lambda " + grid[g] + (g == bestTa ? " (chosen)" : ""), ta.get(g));
         }
-        for (int g = 0; g < GRID.length; g++) {
-            appendRow(b, "TA + LiNeS", "beta " + GRID[g] + (g == bestLines ? " (chosen)" : ""), lines.get(g));
+        for (int g = 0; g < grid.length; g++) {
+            appendRow(b, "TA + LiNeS", "beta " + grid[g] + (g == bestLines ? " (chosen)" : ""), lines.get(g));
         }
         b.append("\nTest, chosen coefficients:\n\n| method | coefficient |");
         tasks.forEach(t -> b.append(' ').append(t.name()).append(" |"));
         b.append(" mean normalised |\n|---|---:|");
         tasks.forEach(t -> b.append("---:|"));
         b.append("---:|\n");
-        appendRow(b, "TA", "lambda " + GRID[bestTa], taTest);
-        appendRow(b, "TA + LiNeS", "beta " + GRID[bestLines], linesTest);
+        appendRow(b, "TA", "lambda " + grid[bestTa], taTest);
+        appendRow(b, "TA + LiNeS", "beta " + grid[bestLines], linesTest);
         double d = linesTest[tasks.size()] - taTest[tasks.size()];
         b.append(String.format(Locale.ROOT, "%nClaim (d) TA + LiNeS > TA on test mean normalised accuracy: %.2f vs %.2f (%+.2f points) -> %s.%n%n",
                 100 * linesTest[tasks.size()], 100 * taTest[tasks.size()], 100 * d, d > 0 ? "holds" : "does not hold"));
+    }
+
+    /**
+     * Parses {@code grid}, the coefficients of (d): TA's {@code lambda} and LiNeS's {@code beta} both run over it
+     * (equal tuning cost; methods-spec §7 item 5 uses 0.1, 0.2, ..., 1.0).
+     *
+     * @param text comma-separated coefficients, each in (0, 2], strictly increasing
+     * @return the coefficients
+     * @throws IllegalArgumentException naming the setting and the bad entry
+     */
+    static double[] grid(String text) {
+        String[] parts = text.split(",");
+        double[] g = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                g[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("grid: '" + parts[i].trim() + "' in '" + text + "' is not a number; expected e.g. grid=" + DEFAULT_GRID, e);
+            }
+            if (!(g[i] > 0 && g[i] <= 2) || i > 0 && g[i] <= g[i - 1]) {
+                throw new IllegalArgumentException("grid: '" + text + "' must be strictly increasing coefficients in (0, 2], e.g. grid=" + DEFAULT_GRID);
+            }
+        }
+        return g;
     }
 
     /**

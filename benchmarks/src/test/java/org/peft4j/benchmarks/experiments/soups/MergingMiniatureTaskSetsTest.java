@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The (d) runner's {@code taskSets} and {@code taskEpochs} settings: which tasks each merge combines, how long each fine-tune runs. */
+/** The (d) runner's {@code taskSets}, {@code taskEpochs} and {@code grid} settings: which tasks each merge combines, how long each fine-tune runs, which coefficients are tried. */
 class MergingMiniatureTaskSetsTest {
 
     @Test
@@ -33,5 +33,18 @@ class MergingMiniatureTaskSetsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> MergingMiniature.main(new String[] {"claims=d", "taskEpochs=0"}));
         assertTrue(e.getMessage().contains("taskEpochs") && e.getMessage().contains("got taskEpochs=0"), e.getMessage());
+    }
+
+    @Test
+    void gridOfCoefficients() {
+        assertArrayEquals(new double[] {0.1, 0.2, 0.5, 1.0}, MergingMiniature.grid("0.1, 0.2,0.5,1.0"), 0.0);
+    }
+
+    @Test
+    void badGridsNameTheProblem() {
+        for (String bad : new String[] {"0,0.5", "0.5,0.2", "0.2,0.2", "0.1,x", "2.5", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.grid(bad), bad);
+            assertTrue(e.getMessage().startsWith("grid: '") && e.getMessage().contains("grid=0.2,0.4"), e.getMessage());
+        }
     }
 }
