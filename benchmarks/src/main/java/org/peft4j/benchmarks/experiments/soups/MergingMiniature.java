@@ -63,7 +63,7 @@ import java.util.Set;
  *       the same grid size as TA's {@code lambda}) for three tasks of the corpus, each with its own
  *       head, by mean normalised accuracy; {@code taskSets} also merges pairs of them (e.g.
  *       {@code taskSets=012,01,02,12}: all three, then each pair, from the same fine-tunes), with a
- *       summary table.</li>
+ *       summary table, and a plot of the validation grids next to the report ({@code name-d.png}).</li>
  * </ul>
  *
  * <p>Every fine-tune: the pretrained encoder and the task's linear-probe head, all parameters
@@ -367,6 +367,7 @@ public final class MergingMiniature {
                     ftTest[i] = clf.accuracy(tasks.get(i).test());
                 }
                 List<String> summary = new ArrayList<>();
+                List<MergeGridPlot.Panel> panels = new ArrayList<>();
                 for (int[] set : taskSets) {
                     List<TaskData> ts = new ArrayList<>();
                     List<CheckpointView> inputs = new ArrayList<>();
@@ -395,6 +396,8 @@ public final class MergingMiniature {
                                 Arrays.toString(linesRows.get(linesRows.size() - 1)));
                     }
                     int bestTa = argMaxLast(taRows);
+                    panels.add(new MergeGridPlot.Panel(setName(ts), alpha, grid, taRows.stream().mapToDouble(row -> row[set.length]).toArray(),
+                            linesRows.stream().mapToDouble(row -> row[set.length]).toArray()));
                     int bestLines = argMaxLast(linesRows);
                     double[] taTest = evaluateMerge(clf, MergedCheckpoint.of(pretrained, inputs, new TaskVectorMerge(sum, grid[bestTa]), NewKeyPolicy.DROP),
                             ts, hs, ft, true);
@@ -406,6 +409,9 @@ public final class MergingMiniature {
                             100 * taTest[n], grid[bestLines], 100 * linesTest[n], 100 * (linesTest[n] - taTest[n]),
                             100 * (linesRows.get(bestLines)[n] - taRows.get(bestTa)[n])));
                 }
+                Path plot = siblingPng(out, "-d");
+                MergeGridPlot.write(plot, String.format(Locale.ROOT, "(d) TA vs TA + LiNeS, fine-tunes %s", taskRecipe.name()), panels);
+                report.append("![(d) validation grids: TA and TA + LiNeS against the deepest block's scale](").append(plot.getFileName()).append(")\n\n");
                 if (taskSets.size() > 1) {
                     report.append("## (d) Summary over the task sets\n\n| tasks | LiNeS alpha | TA: lambda | TA: test mean normalised | TA + LiNeS: beta "
                             + "| TA + LiNeS: test mean normalised | TA + LiNeS - TA, test | same, validation |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -618,6 +624,14 @@ public final class MergingMiniature {
         double d = linesTest[tasks.size()] - taTest[tasks.size()];
         b.append(String.format(Locale.ROOT, "%nClaim (d) TA + LiNeS > TA on test mean normalised accuracy: %.2f vs %.2f (%+.2f points) -> %s.%n%n",
                 100 * linesTest[tasks.size()], 100 * taTest[tasks.size()], 100 * d, d > 0 ? "holds" : "does not hold"));
+    }
+
+    /** {@code dir/name.md} with {@code suffix} gives {@code dir/name<suffix>.png}. */
+    static Path siblingPng(Path report, String suffix) {
+        String name = report.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String stem = dot > 0 ? name.substring(0, dot) : name;
+        return report.resolveSibling(stem + suffix + ".png");
     }
 
     /**
