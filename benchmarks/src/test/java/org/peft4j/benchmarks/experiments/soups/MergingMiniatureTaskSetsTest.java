@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The (d) runner's {@code taskSets}, {@code taskEpochs} and {@code grid} settings: which tasks each merge combines, how long each fine-tune runs, which coefficients are tried. */
+/**
+ * The runner's {@code ingredients}, {@code taskSets}, {@code taskEpochs} and {@code grid} settings: which
+ * fine-tunes the soups get, which tasks each merge combines, how long each fine-tune runs, which
+ * coefficients are tried.
+ */
 class MergingMiniatureTaskSetsTest {
 
     @Test
@@ -45,6 +49,23 @@ class MergingMiniatureTaskSetsTest {
         for (String bad : new String[] {"0,0.5", "0.5,0.2", "0.2,0.2", "0.1,x", "2.5", ""}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.grid(bad), bad);
             assertTrue(e.getMessage().startsWith("grid: '") && e.getMessage().contains("grid=0.2,0.4"), e.getMessage());
+        }
+    }
+
+    @Test
+    void ingredientsWithAndWithoutEpochs() {
+        List<MergingMiniature.Recipe> r = MergingMiniature.ingredients("3e-5:1, 1e-4:4:2,1e-3:8");
+        assertEquals(List.of(new MergingMiniature.Recipe(3e-5f, 1, 1), new MergingMiniature.Recipe(1e-4f, 4, 2),
+                new MergingMiniature.Recipe(1e-3f, 8, 1)), r);
+        assertEquals("lr 1e-04 s4 2 epochs", r.get(1).name());
+        assertEquals("lr 3e-05 s1", r.get(0).name());
+    }
+
+    @Test
+    void badIngredientsNameTheProblem() {
+        for (String bad : new String[] {"1e-4", "1e-4:3:2:1", "x:3", "1e-4:3:0", "0:3", "-1e-4:3", "1e-4:3,1e-4:3", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.ingredients(bad), bad);
+            assertTrue(e.getMessage().startsWith("ingredients: '") && e.getMessage().contains("learningRate:seed[:epochs]"), e.getMessage());
         }
     }
 }
