@@ -61,7 +61,9 @@ import java.util.Set;
  *       telling positive from negative AFINN-111 words ({@code control=afinn}, the default; the
  *       lexicon is fetched with {@code npm pack} into {@code benchmarks/target/afinn-111}, or read
  *       from {@code lexicon=path/to/words.csv}) or easy-ham-1 from easy-ham-2 e-mails
- *       ({@code control=ham}, the control of the first runs);</li>
+ *       ({@code control=ham}, the control of the first runs); after the choice, as diagnoses, where the
+ *       forgetting sits block by block, and LiNeS against scaling the whole update alike by LiNeS's mean
+ *       block scale, with a plot of control against target accuracy ({@code name-c.png});</li>
  *   <li>(d) task arithmetic against task arithmetic + LiNeS ({@code alpha = 1/T}, {@code beta} tuned,
  *       the same grid size as TA's {@code lambda}) for three tasks of the corpus, each with its own
  *       head, by mean normalised accuracy; {@code taskSets} also merges pairs of them (e.g.
@@ -332,6 +334,31 @@ public final class MergingMiniature {
                 }
                 report.append(String.format(Locale.ROOT, "| (none: the fine-tune / the pretrained encoder) | %.2f | %.2f | %.2f | %.2f | %.2f |%n%n",
                         100 * ftAccVal, 100 * ftCtlVal, 100 * ftCtlTest, 100 * preVal, 100 * preTest));
+                // diagnosis only: LiNeS against shrinking the whole update alike (WiSE-style) by LiNeS's mean block scale
+                report.append("LiNeS against uniform scaling (diagnosis only, run after the choice above): at each alpha, LiNeS and the "
+                        + "fine-tune's whole encoder update scaled by lambda = (1 + alpha) / 2, the mean of LiNeS's six block scales (fine-tuned head "
+                        + "unscaled in both).\n\n| alpha | lambda | LiNeS: spam val acc | spam test acc | control val acc | control test acc | "
+                        + "uniform: spam val acc | spam test acc | control val acc | control test acc |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                List<LinesTradeoffPlot.Point> tradeoff = new ArrayList<>();
+                for (double[] row : sweep) {
+                    double alpha = row[0];
+                    double lambda = (1 + alpha) / 2;
+                    clf.load(lines(pretrained, ft, alpha));
+                    double lAccTest = clf.accuracy(spam.test());
+                    clf.load(MergedCheckpoint.of(pretrained, List.of(ft), new TaskVectorMerge(TaskArithmetic.of(1.0), lambda)));
+                    double uAccVal = clf.accuracy(spam.validation());
+                    double uAccTest = clf.accuracy(spam.test());
+                    double uCtlVal = control(clf, knn, controlVal, manager);
+                    double uCtlTest = control(clf, knn, controlTst, manager);
+                    log("alpha %.1f: LiNeS test acc %.4f control %.4f; uniform %.2f: val acc %.4f test acc %.4f control %.4f/%.4f", alpha, lAccTest,
+                            row[4], lambda, uAccVal, uAccTest, uCtlVal, uCtlTest);
+                    report.append(String.format(Locale.ROOT, "| %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n", alpha, lambda,
+                            100 * row[1], 100 * lAccTest, 100 * row[2], 100 * row[4], 100 * uAccVal, 100 * uAccTest, 100 * uCtlVal, 100 * uCtlTest));
+                    tradeoff.add(new LinesTradeoffPlot.Point(alpha, lAccTest, row[4], uAccTest, uCtlTest));
+                }
+                Path tradeoffPlot = siblingPng(out, "-c");
+                LinesTradeoffPlot.write(tradeoffPlot, "(c) LiNeS vs uniform scaling, fine-tune " + bestIngredient, tradeoff, preTest);
+                report.append("\n![(c) control against target accuracy on test, LiNeS and uniform scaling](").append(tradeoffPlot.getFileName()).append(")\n\n");
                 if (!trajectory.isEmpty()) {
                     report.append("Control on validation during the fine-tune (every ").append(controlEvery)
                             .append(" steps; diagnosis only, the choice of alpha does not use it):\n\n| step | train loss (batch) | control val acc |\n|---:|---:|---:|\n");
