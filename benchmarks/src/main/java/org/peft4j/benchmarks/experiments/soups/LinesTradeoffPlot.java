@@ -15,6 +15,8 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
 import org.jfree.data.xy.XYSeries;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.peft4j.core.io.AtomicFiles;
 
@@ -62,6 +64,12 @@ final class LinesTradeoffPlot {
                     100 * p.linesControl() + 0.25);
             label.setPaint(new Color(214, 39, 40));
             plot.addAnnotation(label);
+            XYTextAnnotation scale = new XYTextAnnotation(String.format(Locale.ROOT, "%.2f", (1 + p.alpha()) / 2), 100 * p.uniformTarget() + 0.04,
+                    100 * p.uniformControl() - 0.25);
+            scale.setPaint(new Color(31, 119, 180));
+            scale.setFont(scale.getFont().deriveFont(10f));
+            scale.setTextAnchor(TextAnchor.TOP_LEFT);
+            plot.addAnnotation(scale);
         }
         XYSeriesCollection data = new XYSeriesCollection();
         data.addSeries(lines);
@@ -83,6 +91,8 @@ final class LinesTradeoffPlot {
         pre.setPaint(Color.DARK_GRAY);
         pre.setLabel(String.format(Locale.ROOT, "pretrained control %.2f", 100 * pretrainedControl));
         pre.setLabelFont(pre.getLabelFont().deriveFont(11f));
+        pre.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+        pre.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
         plot.addRangeMarker(pre);
         // keep the pretrained line in view
         double lo = Math.min(100 * pretrainedControl, points.stream().mapToDouble(p -> 100 * Math.min(p.linesControl(), p.uniformControl())).min().orElseThrow());
@@ -92,7 +102,7 @@ final class LinesTradeoffPlot {
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.addSubtitle(new TextTitle("red: LiNeS (labels: alpha); blue, dashed: every encoder tensor's update scaled by (1 + alpha) / 2; alpha = 1 is the fine-tune"));
+        chart.addSubtitle(new TextTitle("red: LiNeS, labels alpha; blue, dashed: the whole encoder update scaled by lambda = (1 + alpha) / 2, labels lambda; alpha = 1: the fine-tune"));
         chart.setBackgroundPaint(Color.WHITE);
         AtomicFiles.write(file, out -> ChartUtils.writeChartAsPNG(out, chart, 1000, 600));
     }
