@@ -24,6 +24,7 @@ import org.peft4j.merge.method.TaskVectorMerge;
 import org.peft4j.merge.soup.AcceptanceRule;
 import org.peft4j.merge.soup.GreedySoup;
 import org.peft4j.merge.soup.GreedySoupReport;
+import org.peft4j.merge.soup.SoupEvaluator;
 import org.peft4j.merge.soup.SoupIngredient;
 import org.peft4j.merge.soup.SoupStep;
 import org.peft4j.merge.soup.UniformSoup;
@@ -235,20 +236,29 @@ public final class MergingMiniature {
             String bestIngredient = linesRecipe != null ? linesRecipe.name() : ingredients.get(0).name();
             if (soups) {
                 long ts = System.nanoTime();
-                GreedySoupReport greedy = GreedySoup.paper().cook(ingredients, view -> {
+                // GreedySoup scores each ingredient by its own checkpoint object: remember those scores, so the second
+                // rule below re-scores only its candidate soups
+                Map<CheckpointView, Double> scored = new java.util.IdentityHashMap<>();
+                SoupEvaluator onValidation = view -> {
+                    Double remembered = scored.get(view);
+                    if (remembered != null) {
+                        return remembered;
+                    }
                     clf.load(view);
-                    return clf.accuracy(spam.validation());
-                });
+                    double acc = clf.accuracy(spam.validation());
+                    if (ingredients.stream().anyMatch(in -> in.checkpoint() == view)) {
+                        scored.put(view, acc);
+                    }
+                    return acc;
+                };
+                GreedySoupReport greedy = GreedySoup.paper().cook(ingredients, onValidation);
                 if (linesRecipe == null) {
                     bestIngredient = greedy.order().get(0);
                 }
                 log("greedy soup %.0f s: kept %s", secs(ts), greedy.kept());
-                // the official code's rule (>), on the same ingredients; it scores them again (no cache)
+                // the official code's rule (>), on the same ingredients
                 ts = System.nanoTime();
-                GreedySoupReport strict = GreedySoup.withRule(AcceptanceRule.STRICTLY_GREATER).cook(ingredients, view -> {
-                    clf.load(view);
-                    return clf.accuracy(spam.validation());
-                });
+                GreedySoupReport strict = GreedySoup.withRule(AcceptanceRule.STRICTLY_GREATER).cook(ingredients, onValidation);
                 log("greedy soup, strict rule %.0f s: kept %s", secs(ts), strict.kept());
                 Map<String, Double> testOf = new LinkedHashMap<>();
                 for (SoupIngredient in : ingredients) {
@@ -297,7 +307,8 @@ public final class MergingMiniature {
                     double score = 2 * acc / ftAccVal + ctl / preVal;
                     // reported beside the sweep, never used for the choice of alpha
                     double ctlTest = control(clf, knn, controlTst, manager);
-                    sweep.add(new double[] {alpha, acc, ctl, score, ctlTest});
+                    double accTest = clf.accuracy(spam.test());
+                    sweep.add(new double[] {alpha, acc, ctl, score, ctlTest, accTest});
                     log("LiNeS alpha %.1f: val acc %.4f control %.4f score %.4f", alpha, acc, ctl, score);
                     if (score > bestScore) {
                         bestScore = score;
@@ -343,8 +354,7 @@ public final class MergingMiniature {
                 for (double[] row : sweep) {
                     double alpha = row[0];
                     double lambda = (1 + alpha) / 2;
-                    clf.load(lines(pretrained, ft, alpha));
-                    double lAccTest = clf.accuracy(spam.test());
+                    double lAccTest = row[5];
                     clf.load(MergedCheckpoint.of(pretrained, List.of(ft), new TaskVectorMerge(TaskArithmetic.of(1.0), lambda)));
                     double uAccVal = clf.accuracy(spam.validation());
                     double uAccTest = clf.accuracy(spam.test());
