@@ -4,6 +4,7 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jfree.chart.ChartUtils;
@@ -39,7 +40,35 @@ final class LinesTradeoffPlot {
      */
     record Point(double alpha, double linesTarget, double linesControl, double uniformTarget, double uniformControl) {}
 
+    /** A point label: the texts of every sweep point at {@code (x, y)}, joined by ", ". */
+    record Label(double x, double y, String text) {}
+
     private LinesTradeoffPlot() {}
+
+    /**
+     * One label per distinct point, in sweep order: points at the same coordinates (accuracies are counts
+     * over a fixed set, so equal scores are exactly equal) share one label listing their texts, instead of
+     * drawing them on top of each other.
+     */
+    static List<Label> labels(List<double[]> xy, List<String> texts) {
+        List<Label> out = new ArrayList<>();
+        for (int i = 0; i < xy.size(); i++) {
+            double x = xy.get(i)[0];
+            double y = xy.get(i)[1];
+            int at = -1;
+            for (int j = 0; j < out.size(); j++) {
+                if (out.get(j).x() == x && out.get(j).y() == y) {
+                    at = j;
+                }
+            }
+            if (at < 0) {
+                out.add(new Label(x, y, texts.get(i)));
+            } else {
+                out.set(at, new Label(x, y, out.get(at).text() + ", " + texts.get(i)));
+            }
+        }
+        return out;
+    }
 
     /**
      * Writes the plot (atomically).
@@ -60,12 +89,16 @@ final class LinesTradeoffPlot {
         for (Point p : points) {
             lines.add(100 * p.linesTarget(), 100 * p.linesControl());
             uniform.add(100 * p.uniformTarget(), 100 * p.uniformControl());
-            XYTextAnnotation label = new XYTextAnnotation(String.format(Locale.ROOT, "%.1f", p.alpha()), 100 * p.linesTarget(),
-                    100 * p.linesControl() + 0.25);
+        }
+        for (Label l : labels(points.stream().map(p -> new double[] {p.linesTarget(), p.linesControl()}).toList(),
+                points.stream().map(p -> String.format(Locale.ROOT, "%.1f", p.alpha())).toList())) {
+            XYTextAnnotation label = new XYTextAnnotation(l.text(), 100 * l.x(), 100 * l.y() + 0.25);
             label.setPaint(new Color(214, 39, 40));
             plot.addAnnotation(label);
-            XYTextAnnotation scale = new XYTextAnnotation(String.format(Locale.ROOT, "%.2f", (1 + p.alpha()) / 2), 100 * p.uniformTarget() + 0.04,
-                    100 * p.uniformControl() - 0.25);
+        }
+        for (Label l : labels(points.stream().map(p -> new double[] {p.uniformTarget(), p.uniformControl()}).toList(),
+                points.stream().map(p -> String.format(Locale.ROOT, "%.2f", (1 + p.alpha()) / 2)).toList())) {
+            XYTextAnnotation scale = new XYTextAnnotation(l.text(), 100 * l.x() + 0.04, 100 * l.y() - 0.25);
             scale.setPaint(new Color(31, 119, 180));
             scale.setFont(scale.getFont().deriveFont(10f));
             scale.setTextAnchor(TextAnchor.TOP_LEFT);

@@ -30,6 +30,15 @@ class LinesTradeoffPlotTest {
     }
 
     @Test
+    void pointsAtTheSameCoordinatesShareOneLabel() {
+        List<LinesTradeoffPlot.Label> labels = LinesTradeoffPlot.labels(
+                List.of(new double[] {0.962, 0.8517}, new double[] {0.964, 0.8383}, new double[] {0.964, 0.8383}, new double[] {0.964, 0.8283}),
+                List.of("0.50", "0.60", "0.70", "0.80"));
+        assertEquals(List.of(new LinesTradeoffPlot.Label(0.962, 0.8517, "0.50"), new LinesTradeoffPlot.Label(0.964, 0.8383, "0.60, 0.70"),
+                new LinesTradeoffPlot.Label(0.964, 0.8283, "0.80")), labels);
+    }
+
+    @Test
     void fewerThanTwoPointsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LinesTradeoffPlot.write(dir.resolve("x.png"), "t",
                 List.of(new LinesTradeoffPlot.Point(1.0, 0.96, 0.8, 0.96, 0.8)), 0.84));
