@@ -4,9 +4,10 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
@@ -51,23 +52,11 @@ final class LinesTradeoffPlot {
      * drawing them on top of each other.
      */
     static List<Label> labels(List<double[]> xy, List<String> texts) {
-        List<Label> out = new ArrayList<>();
+        Map<List<Double>, String> byPoint = new LinkedHashMap<>();
         for (int i = 0; i < xy.size(); i++) {
-            double x = xy.get(i)[0];
-            double y = xy.get(i)[1];
-            int at = -1;
-            for (int j = 0; j < out.size(); j++) {
-                if (out.get(j).x() == x && out.get(j).y() == y) {
-                    at = j;
-                }
-            }
-            if (at < 0) {
-                out.add(new Label(x, y, texts.get(i)));
-            } else {
-                out.set(at, new Label(x, y, out.get(at).text() + ", " + texts.get(i)));
-            }
+            byPoint.merge(List.of(xy.get(i)[0], xy.get(i)[1]), texts.get(i), (a, b) -> a + ", " + b);
         }
-        return out;
+        return byPoint.entrySet().stream().map(e -> new Label(e.getKey().get(0), e.getKey().get(1), e.getValue())).toList();
     }
 
     /**
