@@ -49,7 +49,9 @@ import java.util.Map;
  * <p>Arms, each with a new mean-pooling classification head trained alongside (its 770 parameters
  * are left out of the adapter counts): head only; LoRA r=8 (alpha 16) on all 36 linear layers of the
  * 6 blocks; LoRA-XS and LoRA-SB at r=16 (scaling 1) on the same 36 layers; LoLDU at full rank
- * (r=384) on query and value, at its default learning rate 3e-3 and at 3e-4. LoRA-SB estimates its
+ * (r=384) on query and value, at its default learning rate 3e-3 and at 3e-4. Two more arms, run only when named, vary
+ * the ranks with the parameter ratio kept above 27x: {@code lora-r16} (LoRA r=16, alpha 32, the same scaling 2 as
+ * r=8) and {@code lora-sb-r24} (LoRA-SB r=24, the rank of the official GLUE scripts). LoRA-SB estimates its
  * start from 64 samples of the run's own training sample, with {@code η_eff = lr / warm-up steps}
  * of the run's schedule. Training is {@link FineTuner} (AdamW, linear warm-up over 6% of the steps,
  * cosine decay, weight decay 0.01, one learning rate for head and adapter).
@@ -147,15 +149,7 @@ public final class MethodsMiniature {
         LabelledTextSet validation = splits.validation().stratifiedSample(VALIDATION_SIZE, 42);
         LabelledTextSet selection = splits.validation().stratifiedSample(SELECTION_SIZE, 42);
 
-        List<Arm> allArms = List.of(
-                new Arm("head", "head only", "—", 3e-3f, (m, c) -> null),
-                new Arm("lora", "LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
-                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
-                new Arm("lora-xs", "LoRA-XS r=16", "36 linears", 1e-3f, MethodsMiniature::loraXs),
-                new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, MethodsMiniature::loraSb),
-                new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
-                        .targetModules("query", "value").modulesToSave("classifier").build())));
-        List<Arm> arms = parseArms(selected, allArms, Map.of("lora-3e-3", "lora@3e-3", "lora-xs-3e-3", "lora-xs@3e-3", "lora-sb-3e-3", "lora-sb@3e-3",
+        List<Arm> arms = parseArms(selected, allArms(), Map.of("lora-3e-3", "lora@3e-3", "lora-xs-3e-3", "lora-xs@3e-3", "lora-sb-3e-3", "lora-sb@3e-3",
                 "lora-xs-1e-2", "lora-xs@1e-2", "lora-sb-1e-2", "lora-sb@1e-2", "loldu-3e-4", "loldu@3e-4"));
         List<Result> results = new ArrayList<>();
         Map<String, List<double[]>> lossCurves = new LinkedHashMap<>();
@@ -227,6 +221,21 @@ public final class MethodsMiniature {
         System.out.println("wrote " + out + " and " + plot);
     }
 
+    /** Every arm the command line can name, at its default learning rate. */
+    static List<Arm> allArms() {
+        return List.of(
+                new Arm("head", "head only", "—", 3e-3f, (m, c) -> null),
+                new Arm("lora", "LoRA r=8", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8).loraAlpha(16)
+                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
+                new Arm("lora-xs", "LoRA-XS r=16", "36 linears", 1e-3f, MethodsMiniature::loraXs),
+                new Arm("lora-sb", "LoRA-SB r=16", "36 linears", 1e-3f, (m, c) -> loraSb(m, c, 16)),
+                new Arm("lora-r16", "LoRA r=16", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(16).loraAlpha(32)
+                        .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
+                new Arm("lora-sb-r24", "LoRA-SB r=24", "36 linears", 1e-3f, (m, c) -> loraSb(m, c, 24)),
+                new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
+                        .targetModules("query", "value").modulesToSave("classifier").build())));
+    }
+
     /**
      * Resolves the command line's arm keys: a key, an alias, or {@code KEY@LR}; duplicates are an error.
      */
@@ -268,8 +277,8 @@ public final class MethodsMiniature {
         return PeftModel.wrap(model, LoraXsConfig.builder().r(16).targetModules(ALL_LINEARS).modulesToSave("classifier").build());
     }
 
-    private static PeftModel loraSb(MeanPoolingClassifier model, RunContext c) {
-        LoraSbConfig config = LoraSbConfig.builder().r(16).targetModules(ALL_LINEARS).modulesToSave("classifier")
+    private static PeftModel loraSb(MeanPoolingClassifier model, RunContext c, int rank) {
+        LoraSbConfig config = LoraSbConfig.builder().r(rank).targetModules(ALL_LINEARS).modulesToSave("classifier")
                 .numSamples(64).estimationSchedule(c.learningRate(), c.warmupSteps()).build();
         return UpdateEstimator.wrap(model, config, estimationBatches(c.train(), c.seed(), c.batchSize(), c.encoder(), c.manager()).iterator(),
                 Loss.softmaxCrossEntropyLoss());
