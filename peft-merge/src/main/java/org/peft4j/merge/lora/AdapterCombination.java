@@ -5,8 +5,20 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
+import org.peft4j.core.PeftException;
+import org.peft4j.core.PeftModel;
+import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.adapter.AdapterHost;
+import org.peft4j.core.adapter.ModulesToSaveHost;
+import org.peft4j.core.config.PeftConfig;
+import org.peft4j.core.nn.DenseWeights;
+import org.peft4j.lora.LoraAdapter;
+import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.merge.consensus.SignElection;
@@ -22,8 +34,17 @@ import org.peft4j.merge.sparsify.Density;
 import org.peft4j.merge.sparsify.MaskSource;
 
 /**
- * Combines several LoRA adapters of one layer into one, as PEFT's {@code
- * LoraModel.add_weighted_adapter} does (peft-semantics.md 7.1). The result has scaling 1 (PEFT
+ * Combines several LoRA adapters into one, as PEFT's {@code LoraModel.add_weighted_adapter} does
+ * (peft-semantics.md 7.1): on the factors of one layer with {@link #combine}, or on a whole {@link
+ * PeftModel} with {@link #addWeightedAdapter}, which adds the result as a new named adapter.
+ *
+ * <pre>{@code
+ * AdapterCombination.builder(CombinationType.CAT).weights(0.6, 0.4).build()
+ *         .addWeightedAdapter(peft, List.of("sst2", "mnli"), "both");
+ * peft.setActiveAdapters("both");
+ * }</pre>
+ *
+ * The result has scaling 1 (PEFT
  * sets {@code lora_alpha = r} of the new adapter), so {@code Delta W = B A}. With {@code Delta W_i =
  * s_i B_i A_i}:
  *
@@ -47,6 +68,11 @@ import org.peft4j.merge.sparsify.MaskSource;
  * exactly {@code w Delta W}.
  */
 public final class AdapterCombination {
+
+    /** PEFT's error for unequal ranks with the A-and-B-separate types ({@code lora/model.py}). */
+    static final String UNEQUAL_RANKS =
+            "All adapters must have the same r value when using combination_type linear, ties, dare_ties or"
+                    + " dare_linear.";
 
     private final CombinationType type;
     private final Weights weights;
@@ -100,27 +126,211 @@ public final class AdapterCombination {
             throw new IllegalArgumentException(
                     "weights has " + weights.size() + " values but " + adapters.size() + " adapters were given");
         }
+        CombinationType effective = adapters.size() == 1 ? CombinationType.LINEAR : type;
+        int rank = svdRank > 0 ? svdRank : adapters.stream().mapToInt(LoraFactors::rank).max().getAsInt();
+        return combineAs(effective, layerName, adapters, weights, rank);
+    }
+
+    /**
+     * Adds to {@code model} a new LoRA adapter that combines existing ones, as PEFT's {@code
+     * LoraModel.add_weighted_adapter(adapters, weights, adapter_name, combination_type, svd_rank,
+     * svd_clamp, density=..., majority_sign_method=...)} does, with this combination's type and
+     * settings (peft-semantics.md 7.1). The new adapter is an ordinary {@code LORA} adapter: it is
+     * added inactive and frozen, like any {@link PeftModel#addAdapter}, activated with {@link
+     * PeftModel#setActiveAdapters}, saved with {@link PeftModel#save} and loaded back with {@link
+     * PeftModel#loadAdapter}.
+     *
+     * <p>Its config is the first source's with {@code r = lora_alpha = } the new rank (scaling 1:
+     * every {@code w_i s_i} is baked into the factors), {@code use_rslora} false, no {@code
+     * rank_pattern} / {@code alpha_pattern}, and {@code target_modules} the union of the sources'.
+     * The new rank is {@code sum r_i} for {@code cat}, {@code svdRank} (default {@code max r_i}) for
+     * the SVD types, and the common {@code r} for {@code linear}, {@code ties}, {@code dare_*} and
+     * {@code magnitude_prune}; a source's {@code r} counts as {@code max(r, rank_pattern values)}, as
+     * in PEFT. With one source the type is {@code linear}, as in PEFT.
+     *
+     * <p>Layer by layer the new factors are {@link #combine}'s over the sources present on that
+     * layer, with their weights (PEFT skips absent ones and does not renormalise); ranks below the
+     * new rank (a {@code cat} layer missing a source, a {@code rank_pattern} layer) are padded with
+     * zero rows of {@code A} and zero columns of {@code B}, which leaves {@code B A} unchanged. A
+     * layer that the union selects but no source adapts is an error, as in PEFT.
+     *
+     * <p>{@code modules_to_save}: like PEFT this refuses sources that hold copies of the same module;
+     * the new adapter gets its own copy of the <em>original</em> module (PEFT's {@code
+     * ModulesToSaveWrapper.update}) when the first source lists one, so a trained copy of a source
+     * is not carried over.
+     *
+     * <p>Differences from PEFT: an existing {@code newName} is an error (PEFT returns silently);
+     * sources with {@code lora_bias} are refused (PEFT would leave the new {@code lora_B.bias} at
+     * zero and so drop their trained biases); {@code init_lora_weights} of the new config is {@code
+     * true}.
+     *
+     * @param model the model holding the sources; it gains the adapter {@code newName}
+     * @param adapterNames the source adapters, one per weight of this combination (a name may repeat)
+     * @param newName the new adapter's name (letters, digits, '_' and '-'; not yet used)
+     * @return the new adapter's config, as {@code model.config(newName)} returns it
+     * @throws PeftException if an adapter does not exist or is not a {@code LORA} adapter, if
+     *     {@code newName} is taken or invalid, if sources share a {@code modules_to_save} module or
+     *     have {@code lora_bias}, or if a selected layer has no source; the model is then left as it
+     *     was
+     * @throws IllegalArgumentException if the weights do not match the adapters, if ranks differ
+     *     with {@code linear}/{@code ties}/{@code dare_*}/{@code magnitude_prune} (PEFT's message),
+     *     or if the SVD rank exceeds {@code min(out, in)} of a layer
+     */
+    public LoraConfig addWeightedAdapter(PeftModel model, List<String> adapterNames, String newName) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        if (adapterNames == null || adapterNames.isEmpty()) {
+            throw new IllegalArgumentException("adapterNames must name at least one adapter");
+        }
+        if (adapterNames.size() != weights.size()) {
+            throw new IllegalArgumentException(
+                    "weights has " + weights.size() + " values but " + adapterNames.size() + " adapters were named: "
+                            + adapterNames);
+        }
+        if (model.configs().containsKey(newName)) {
+            throw new PeftException("Adapter with name '" + newName + "' already exists.");
+        }
+        List<LoraConfig> sources = new ArrayList<>();
+        for (String name : adapterNames) {
+            sources.add(loraSource(model, name));
+        }
+        requireSeparateModulesToSave(model, adapterNames);
+        CombinationType effective = adapterNames.size() == 1 ? CombinationType.LINEAR : type;
+        int newRank = CombinedAdapterConfig.newRank(effective, sources, svdRank);
+        LoraConfig config = CombinedAdapterConfig.of(sources, newRank);
+        model.addAdapter(newName, config);
+        try {
+            for (AdapterHost host : model.hosts()) {
+                writeLayer(host, adapterNames, newName, effective, newRank);
+            }
+        } catch (RuntimeException e) {
+            model.deleteAdapter(newName);
+            throw e;
+        }
+        return config;
+    }
+
+    private static LoraConfig loraSource(PeftModel model, String name) {
+        PeftConfig config = model.configs().get(name);
+        if (config == null) {
+            throw new PeftException("Adapter " + name + " does not exist; adapters: " + model.configs().keySet());
+        }
+        if (!(config instanceof LoraConfig)) {
+            throw new PeftException("Adapter " + name + " is a " + config.peftType() + " adapter ("
+                    + config.getClass().getSimpleName() + "); add_weighted_adapter combines " + LoraConfig.PEFT_TYPE
+                    + " adapters only");
+        }
+        LoraConfig lora = (LoraConfig) config;
+        if (lora.loraBias()) {
+            throw new PeftException("Adapter " + name + " has lora_bias = true; add_weighted_adapter combines lora_A and"
+                    + " lora_B only and would drop its trained lora_B.bias (allowed: lora_bias false)");
+        }
+        return lora;
+    }
+
+    // PEFT: "Cannot add weighted adapters if they target the same module with modules_to_save"
+    private static void requireSeparateModulesToSave(PeftModel model, List<String> adapterNames) {
+        List<String> shared = new ArrayList<>();
+        for (ModulesToSaveHost host : model.saveHosts()) {
+            long holders = adapterNames.stream().filter(host.copies()::containsKey).count();
+            if (holders > 1) {
+                shared.add(host.path());
+            }
+        }
+        if (!shared.isEmpty()) {
+            throw new PeftException("Cannot add weighted adapters if they target the same module with modules_to_save,"
+                    + " but found " + shared.size() + " such instance(s): " + shared + " (adapters " + adapterNames + ")");
+        }
+    }
+
+    /**
+     * Writes the combined factors of one layer into the new adapter's {@code lora_A} / {@code
+     * lora_B}, the tensors a load from a file would fill ({@link
+     * org.peft4j.core.adapter.Adapter#stateTensors}).
+     */
+    private void writeLayer(
+            AdapterHost host, List<String> adapterNames, String newName, CombinationType effective, int newRank) {
+        Adapter target = host.adapter(newName);
+        if (target == null) {
+            return;
+        }
+        Map<String, Parameter> state = target.stateTensors();
+        NDArray targetA = state.get("lora_A.weight").getArray();
+        NDArray targetB = state.get("lora_B.weight").getArray();
+        try (NDManager scratch = targetA.getManager().newSubManager()) {
+            List<LoraFactors> present = new ArrayList<>();
+            List<Double> presentWeights = new ArrayList<>();
+            for (int i = 0; i < adapterNames.size(); i++) {
+                Adapter source = host.adapter(adapterNames.get(i));
+                if (source == null) {
+                    continue; // PEFT: adapters absent from a layer are skipped there
+                }
+                if (!(source instanceof LoraAdapter)) {
+                    throw new PeftException("Adapter " + adapterNames.get(i) + " on layer " + host.path() + " is a "
+                            + source.peftType() + " adapter; add_weighted_adapter combines LORA adapters only");
+                }
+                LoraAdapter lora = (LoraAdapter) source;
+                present.add(new LoraFactors(
+                        DenseWeights.copy(lora.loraA().getArray(), scratch),
+                        DenseWeights.copy(lora.loraB().getArray(), scratch),
+                        lora.scaling()));
+                presentWeights.add(weights.get(i));
+            }
+            if (present.isEmpty()) {
+                throw new PeftException("Layer " + host.path() + " is selected by the combined target_modules but none of "
+                        + adapterNames + " adapts it (PEFT: \"No matching LoRAs found\"); give the sources target_modules,"
+                        + " exclude_modules and layers_to_transform that cover the same layers");
+            }
+            double[] w = presentWeights.stream().mapToDouble(Double::doubleValue).toArray();
+            LoraFactors combined = combineAs(effective, host.path(), present, Weights.of(w), newRank);
+            DenseWeights.assign(targetA, padRank(combined.a(), 0, newRank, scratch));
+            DenseWeights.assign(targetB, padRank(combined.b(), 1, newRank, scratch));
+        }
+    }
+
+    // zero rows of A ([r, in], axis 0) or zero columns of B ([out, r], axis 1) up to the new rank: B A is unchanged
+    private static NDArray padRank(NDArray factor, int axis, int rank, NDManager scratch) {
+        long have = factor.getShape().get(axis);
+        if (have == rank) {
+            return factor;
+        }
+        if (have > rank) {
+            throw new IllegalStateException("combined rank " + have + " exceeds the new adapter's rank " + rank);
+        }
+        long[] dims = factor.getShape().getShape();
+        dims[axis] = rank - have;
+        NDArray zeros = scratch.zeros(new Shape(dims), factor.getDataType());
+        return factor.concat(zeros, axis);
+    }
+
+    /**
+     * Combines the factors of one layer with a given type, weights and SVD rank: the per-layer step
+     * of both {@link #combine} and {@link #addWeightedAdapter}, which fixes the type and the SVD rank
+     * for the whole model before it visits the layers.
+     */
+    LoraFactors combineAs(
+            CombinationType effective, String layerName, List<LoraFactors> adapters, Weights w, int rank) {
         Shape weightShape = adapters.get(0).weightShape();
         for (int i = 1; i < adapters.size(); i++) {
             if (!adapters.get(i).weightShape().equals(weightShape)) {
                 throw new IllegalArgumentException(
                         "adapter " + i + " adapts a " + adapters.get(i).weightShape()
-                                + " weight but adapter 0 a " + weightShape + " weight");
+                                + " weight but adapter 0 a " + weightShape + " weight (layer " + layerName + ")");
             }
         }
-        CombinationType effective = adapters.size() == 1 ? CombinationType.LINEAR : type;
         NDManager owner = adapters.get(0).a().getManager();
         try (NDManager scratch = owner.newSubManager()) {
             NDArray[] ab;
             switch (effective.family()) {
                 case CAT:
-                    ab = concatenate(adapters, scratch);
+                    ab = concatenate(adapters, w, scratch);
                     break;
                 case FACTORS:
-                    ab = mergeFactors(effective, layerName, adapters, scratch);
+                    ab = mergeFactors(effective, layerName, adapters, w, scratch);
                     break;
                 case SVD:
-                    ab = mergeAndFactorise(effective, layerName, adapters, scratch);
+                    ab = mergeAndFactorise(effective, layerName, adapters, w, rank, scratch);
                     break;
                 default:
                     throw new IllegalStateException("unknown family " + effective.family());
@@ -131,26 +341,28 @@ public final class AdapterCombination {
         }
     }
 
-    private NDArray[] concatenate(List<LoraFactors> adapters, NDManager scratch) {
+    private NDArray[] concatenate(List<LoraFactors> adapters, Weights w, NDManager scratch) {
         NDList as = new NDList();
         NDList bs = new NDList();
         for (int i = 0; i < adapters.size(); i++) {
             LoraFactors f = adapters.get(i);
             NDArray a = copyInto(f.a(), scratch);
-            as.add(a.muli(weights.get(i) * f.scaling()));
+            as.add(a.muli(w.get(i) * f.scaling()));
             bs.add(copyInto(f.b(), scratch));
         }
         return new NDArray[] {NDArrays.concat(as, 0), NDArrays.concat(bs, 1)};
     }
 
     private NDArray[] mergeFactors(
-            CombinationType effective, String layerName, List<LoraFactors> adapters, NDManager scratch) {
+            CombinationType effective,
+            String layerName,
+            List<LoraFactors> adapters,
+            Weights w,
+            NDManager scratch) {
         int r = adapters.get(0).rank();
         for (LoraFactors f : adapters) {
             if (f.rank() != r) {
-                throw new IllegalArgumentException(
-                        "All adapters must have the same r value when using combination_type linear, ties,"
-                                + " dare_ties or dare_linear.");
+                throw new IllegalArgumentException(UNEQUAL_RANKS + " (layer " + layerName + ")");
             }
         }
         double[] wa = new double[adapters.size()];
@@ -158,34 +370,37 @@ public final class AdapterCombination {
         NDList as = new NDList();
         NDList bs = new NDList();
         for (int i = 0; i < adapters.size(); i++) {
-            double ws = weights.get(i) * adapters.get(i).scaling();
+            double ws = w.get(i) * adapters.get(i).scaling();
             wa[i] = Math.signum(ws) * Math.sqrt(Math.abs(ws));
             wb[i] = Math.sqrt(Math.abs(ws));
             as.add(copyInto(adapters.get(i).a(), scratch));
             bs.add(copyInto(adapters.get(i).b(), scratch));
         }
-        TaskVectorCombiner f = combiner(effective);
+        TaskVectorCombiner f = combiner(effective, w);
         NDArray a = f.withWeights(Weights.of(wa)).combineOverwriting(layerName + ".lora_A", NDArrays.stack(as, 0));
         NDArray b = f.withWeights(Weights.of(wb)).combineOverwriting(layerName + ".lora_B", NDArrays.stack(bs, 0));
         return new NDArray[] {a, b};
     }
 
     private NDArray[] mergeAndFactorise(
-            CombinationType effective, String layerName, List<LoraFactors> adapters, NDManager scratch) {
-        int maxRank = 0;
+            CombinationType effective,
+            String layerName,
+            List<LoraFactors> adapters,
+            Weights w,
+            int rank,
+            NDManager scratch) {
         NDList deltas = new NDList();
         for (LoraFactors f : adapters) {
-            maxRank = Math.max(maxRank, f.rank());
             NDArray b = copyInto(f.b(), scratch);
             deltas.add(b.matMul(copyInto(f.a(), scratch)).muli(f.scaling()));
         }
-        int rank = svdRank > 0 ? svdRank : maxRank;
         Shape ws = adapters.get(0).weightShape();
         if (rank > Math.min(ws.get(0), ws.get(1))) {
             throw new IllegalArgumentException(
-                    "svdRank " + rank + " exceeds min(out, in) = " + Math.min(ws.get(0), ws.get(1)));
+                    "svdRank " + rank + " exceeds min(out, in) = " + Math.min(ws.get(0), ws.get(1))
+                            + " of layer " + layerName + " (weight " + ws + ")");
         }
-        NDArray delta = combiner(effective).combineOverwriting(layerName, NDArrays.stack(deltas, 0));
+        NDArray delta = combiner(effective, w).combineOverwriting(layerName, NDArrays.stack(deltas, 0));
         try (SvdResult top = svd.apply(rank).decompose(delta, scratch)) {
             NDArray b = top.u().mul(top.s().reshape(1, rank));
             NDArray a = top.vt().duplicate();
@@ -212,7 +427,7 @@ public final class AdapterCombination {
         return vLo + (vHi - vLo) * (pos - lo);
     }
 
-    private TaskVectorCombiner combiner(CombinationType effective) {
+    private TaskVectorCombiner combiner(CombinationType effective, Weights weights) {
         switch (effective) {
             case LINEAR:
             case SVD:
