@@ -170,8 +170,8 @@ public final class AdapterCombination {
      * @return the new adapter's config, as {@code model.config(newName)} returns it
      * @throws PeftException if an adapter does not exist or is not a {@code LORA} adapter, if
      *     {@code newName} is taken or invalid, if sources share a {@code modules_to_save} module or
-     *     have {@code lora_bias}, or if a selected layer has no source; the model is then left as it
-     *     was
+     *     have {@code lora_bias}, or if a selected layer has no source; no adapter is then added
+     *     (a failure after the adapter was created deletes it again)
      * @throws IllegalArgumentException if the weights do not match the adapters, if ranks differ
      *     with {@code linear}/{@code ties}/{@code dare_*}/{@code magnitude_prune} (PEFT's message),
      *     or if the SVD rank exceeds {@code min(out, in)} of a layer
