@@ -148,8 +148,10 @@ public final class AdapterCombination {
      * {@code magnitude_prune}; a source's {@code r} counts as {@code max(r, rank_pattern values)}, as
      * in PEFT. With one source the type is {@code linear}, as in PEFT.
      *
-     * <p>Layer by layer the new factors are {@link #combine}'s over the sources present on that
-     * layer, with their weights (PEFT skips absent ones and does not renormalise); ranks below the
+     * <p>Layer by layer the new factors follow {@link #combine}'s math over the sources present on
+     * that layer, with their weights (PEFT skips absent ones and does not renormalise), but with the
+     * model-wide type and rank: a layer that only one source adapts keeps the type, as in PEFT,
+     * rather than falling back to {@code linear}. Ranks below the
      * new rank (a {@code cat} layer missing a source, a {@code rank_pattern} layer) are padded with
      * zero rows of {@code A} and zero columns of {@code B}, which leaves {@code B A} unchanged. A
      * layer that the union selects but no source adapts is an error, as in PEFT.
