@@ -102,6 +102,32 @@ public record Dare(
     }
 
     /**
+     * PEFT's {@code dare_linear} rule (rescale by 1/density, seeded masks), each task with its own
+     * keep probability.
+     *
+     * @param densities keep probability, uniform or one per task
+     * @param seed mask seed
+     * @param weights one weight per task
+     * @return the combiner
+     */
+    public static Dare linear(Densities densities, long seed, double... weights) {
+        return linear(1.0, seed, weights).withDensities(densities);
+    }
+
+    /**
+     * PEFT's {@code dare_ties} rule ({@code majority_sign_method="total"}, rescale by 1/density,
+     * seeded masks), each task with its own keep probability.
+     *
+     * @param densities keep probability, uniform or one per task
+     * @param seed mask seed
+     * @param weights one weight per task
+     * @return the combiner
+     */
+    public static Dare ties(Densities densities, long seed, double... weights) {
+        return ties(1.0, seed, weights).withDensities(densities);
+    }
+
+    /**
      * The same method with other keep probabilities (for example one per task).
      *
      * @param newDensities uniform or one per task

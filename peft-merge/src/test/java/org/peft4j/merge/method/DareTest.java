@@ -59,7 +59,7 @@ class DareTest {
     @Test
     void dareLinearRescalesEachTaskByItsOwnDensity() {
         List<String> asked = new ArrayList<>();
-        Dare dare = Dare.linear(0.5, 0L, 1, 0.5).withDensities(Densities.perInput(0.5, 0.25)).withMasks(recording(asked));
+        Dare dare = Dare.linear(Densities.perInput(0.5, 0.25), 0L, 1, 0.5).withMasks(recording(asked));
         // 1*[4,0,12,0] + 0.5*[0,4,-4,-4]
         assertValues(new float[] {4f, 2f, 10f, -2f}, dare.combine("w", tasks()), 1e-6);
         assertEquals(List.of("0@0.5", "1@0.25"), asked, "each mask is drawn with its input's keep probability");
@@ -67,7 +67,7 @@ class DareTest {
 
     @Test
     void dareTiesElectsOnTasksRescaledByTheirOwnDensities() {
-        Dare dare = Dare.ties(0.5, 0L, 1, 0.5).withDensities(Densities.perInput(0.5, 0.25)).withMasks(FIXED);
+        Dare dare = Dare.ties(Densities.perInput(0.5, 0.25), 0L, 1, 0.5).withMasks(FIXED);
         // unweighted sums [4,4,8,-4] -> [+,+,+,-]; agreeing: col0 P1 4, col1 0.5*P2 2, col2 P1 12, col3 0.5*P2 -2
         assertValues(new float[] {4f, 2f, 12f, -2f}, dare.combine("w", tasks()), 1e-6);
     }
