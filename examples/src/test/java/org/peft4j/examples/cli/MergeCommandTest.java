@@ -292,6 +292,42 @@ class MergeCommandTest {
         assertTrue(err.contains("variant 'lines'") && err.contains("peft, mergekit"), err);
     }
 
+    // mergekit's DARE rescale (methods-spec.md 6, Choices #8) multiplies the kept entries by
+    // ||tau||_1 / ||masked tau||_1: whatever the mask, the merged task vector keeps the L1 norm of tau
+    // and every kept entry is tau_j times one common factor. Sums of 64 float32 values below 10: 1e-4.
+    @Test
+    void dareLinearMergekitVariantKeepsTheL1NormOfEachTaskVector(@TempDir Path tmp) throws IOException {
+        int n = 64;
+        float[] tau = new float[n];
+        double l1 = 0;
+        for (int i = 0; i < n; i++) {
+            tau[i] = (i % 3 == 0 ? -1 : 1) * (1 + i / 8f);
+            l1 += Math.abs(tau[i]);
+        }
+        checkpoint(tmp.resolve("base.safetensors"), "w", new float[n]);
+        checkpoint(tmp.resolve("a.safetensors"), "w", tau);
+        Files.writeString(tmp.resolve("recipe.yaml"), "method: dare_linear\nvariant: mergekit\nbase: base.safetensors\n"
+                + "models: [{path: a.safetensors}]\ndensity: 0.5\nseed: 3\noutput: m.safetensors\n");
+        run(0, "merge", tmp.resolve("recipe.yaml").toString());
+        float[] merged = read(tmp.resolve("m.safetensors"), "w");
+        double mergedL1 = 0;
+        double factor = Double.NaN;
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            mergedL1 += Math.abs(merged[i]);
+            if (merged[i] != 0) {
+                kept++;
+                double f = merged[i] / tau[i];
+                if (Double.isNaN(factor)) {
+                    factor = f;
+                }
+                assertEquals(factor, f, 1e-5, "entry " + i + " has its own factor");
+            }
+        }
+        assertEquals(l1, mergedL1, 1e-4 * l1);
+        assertTrue(kept > 0 && kept < n, "kept " + kept);
+    }
+
     // task arithmetic: base + lambda * sum w_i tau_i (mergekit), normalize divides by sum w_i.
     // sum of t1 + t2 = [0,-3,4,2]; lambda 0.5 -> [0,-1.5,2,1]; weights [1, 3], normalize:
     // (t1 + 3 t2) / 4 = [-2,-5,6,6] / 4. Quarters: exact.
