@@ -1,5 +1,8 @@
 package org.peft4j.examples.cli;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+
 import com.google.gson.JsonParser;
 
 import org.peft4j.merge.checkpoint.CheckpointView;
@@ -10,6 +13,7 @@ import org.peft4j.merge.checkpoint.StreamingReport;
 import org.peft4j.merge.lines.LinesMerge;
 import org.peft4j.merge.lines.LinesSchedule;
 import org.peft4j.merge.method.Dare;
+import org.peft4j.merge.method.Densities;
 import org.peft4j.merge.method.LinearAverage;
 import org.peft4j.merge.method.MergeMethod;
 import org.peft4j.merge.method.Slerp;
@@ -17,7 +21,9 @@ import org.peft4j.merge.method.TaskArithmetic;
 import org.peft4j.merge.method.TaskVectorCombiner;
 import org.peft4j.merge.method.TaskVectorMerge;
 import org.peft4j.merge.method.Ties;
+import org.peft4j.merge.method.TiesVariant;
 import org.peft4j.merge.method.Weights;
+import org.peft4j.merge.sparsify.DareRescale;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -29,28 +35,32 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * {@code peft4j merge RECIPE}: merges checkpoints tensor by tensor as a JSON or YAML recipe says.
  *
  * <pre>
  * method: ties               # task_arithmetic | ties | dare_linear | dare_ties | linear | slerp
- * base: base-model/          # a .safetensors file, an index.json or a model folder (not for linear/slerp)
+ * base: base-model/          # a .safetensors file, an index.json or a model folder
  * models:
- *   - {path: ft-a/, weight: 1.0}
+ *   - {path: ft-a/, weight: 1.0, density: 0.7}   # density per model: ties / dare_* only
  *   - {path: ft-b/, weight: 0.7}
  * density: 0.5               # ties / dare_*: fraction of each task vector kept, in (0, 1]
  * seed: 42                   # dare_*: the mask seed
- * t: 0.5                     # slerp
- * normalize: true            # linear: divide by the sum of weights
- * lines: {alpha: 0.3, beta: 0.7}   # optional, with task_arithmetic / ties / dare_*: scale per block depth
+ * lines: {alpha: auto}       # optional, with task_arithmetic / ties / dare_*: scale per block depth
  * output: merged/model.safetensors
  * </pre>
+ *
+ * <p>Every key is checked against the keys the chosen method reads: an unknown key, or one the
+ * method does not use, is an error naming the key, the file and the allowed keys.
  */
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = {"Merge checkpoints as a JSON or YAML recipe says (task arithmetic, TIES, DARE, linear, SLERP, with",
@@ -62,6 +72,28 @@ public final class MergeCommand implements Callable<Integer> {
 
     private static final List<String> METHODS = List.of("task_arithmetic", "ties", "dare_linear", "dare_ties", "linear", "slerp");
 
+    /** Top-level keys each method reads. */
+    private static final Map<String, List<String>> KEYS = Map.of(
+            "task_arithmetic", List.of("method", "base", "models", "normalize", "lambda", "lines", "output"),
+            "ties", List.of("method", "base", "models", "density", "variant", "lambda", "lines", "output"),
+            "dare_linear", List.of("method", "base", "models", "density", "seed", "variant", "lambda", "lines", "output"),
+            "dare_ties", List.of("method", "base", "models", "density", "seed", "variant", "lambda", "lines", "output"),
+            "linear", List.of("method", "base", "models", "normalize", "output"),
+            "slerp", List.of("method", "base", "models", "t", "output"));
+
+    /** Keys of one entry of {@code models}, per method. */
+    private static final Map<String, List<String>> MODEL_KEYS = Map.of(
+            "task_arithmetic", List.of("path", "weight"),
+            "ties", List.of("path", "weight", "density"),
+            "dare_linear", List.of("path", "weight", "density"),
+            "dare_ties", List.of("path", "weight", "density"),
+            "linear", List.of("path", "weight"),
+            "slerp", List.of("path"));
+
+    private static final List<String> LINES_KEYS = List.of("alpha", "beta", "block_pattern");
+
+    private static final List<String> VARIANTS = List.of("peft", "mergekit");
+
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
@@ -70,37 +102,88 @@ public final class MergeCommand implements Callable<Integer> {
         if (!METHODS.contains(method)) {
             throw new Peft4jCli.UsageError(recipe + ": method '" + method + "' is not allowed; allowed values: " + String.join(", ", METHODS));
         }
+        requireKnownKeys(r, "", KEYS.get(method), allKeys(KEYS), "method " + method);
         Path dir = recipe.toAbsolutePath().getParent();
         Object modelsRaw = r.get("models");
         if (!(modelsRaw instanceof List) || ((List<?>) modelsRaw).isEmpty()) {
-            throw new Peft4jCli.UsageError(recipe + ": models must be a non-empty list of {path, weight}");
+            throw new Peft4jCli.UsageError(recipe + ": models must be a non-empty list of {" + String.join(", ", MODEL_KEYS.get(method)) + "}");
         }
+        List<?> entries = (List<?>) modelsRaw;
         List<Path> paths = new ArrayList<>();
-        List<Double> weights = new ArrayList<>();
-        for (Object m : (List<?>) modelsRaw) {
-            if (!(m instanceof Map)) {
-                throw new Peft4jCli.UsageError(recipe + ": each entry of models needs path (and optional weight)");
+        double[] weights = new double[entries.size()];
+        double[] densities = new double[entries.size()]; // NaN: the entry gives none
+        for (int i = 0; i < entries.size(); i++) {
+            String where = "models[" + i + "]";
+            if (!(entries.get(i) instanceof Map)) {
+                throw new Peft4jCli.UsageError(recipe + ": " + where + " must be a mapping {" + String.join(", ", MODEL_KEYS.get(method)) + "}, got "
+                        + entries.get(i));
             }
             @SuppressWarnings("unchecked")
-            Map<String, Object> mm = (Map<String, Object>) m;
-            paths.add(dir.resolve(string(mm, "path", true)));
-            weights.add(number(mm, "weight", 1.0));
+            Map<String, Object> entry = (Map<String, Object>) entries.get(i);
+            requireKnownKeys(entry, where + ".", MODEL_KEYS.get(method), allKeys(MODEL_KEYS), "method " + method);
+            paths.add(dir.resolve(string(entry, "path", true, where + ".path")));
+            weights[i] = number(entry, "weight", 1.0, where + ".weight");
+            densities[i] = number(entry, "density", Double.NaN, where + ".density");
         }
-        double[] w = weights.stream().mapToDouble(Double::doubleValue).toArray();
         Path output = dir.resolve(string(r, "output", true));
-        MergeMethod mergeMethod = method(method, r, w, paths.size());
-        String basePath = string(r, "base", mergeMethod.usesBase());
+        String basePath = string(r, "base", false);
+
+        // which checkpoint is the base (the t = 0 end for slerp) and which are the inputs
+        Path baseFile = basePath == null ? null : dir.resolve(basePath);
+        List<Path> inputFiles = paths;
+        if (method.equals("slerp")) {
+            if (baseFile != null && paths.size() == 1) {
+                inputFiles = paths;
+            } else if (baseFile == null && paths.size() == 2) {
+                baseFile = paths.get(0);
+                inputFiles = paths.subList(1, 2);
+            } else {
+                throw new Peft4jCli.UsageError(recipe + ": slerp takes either 'base' and exactly 1 entry in 'models', or no 'base' and exactly 2"
+                        + " entries in 'models' (the first is the t = 0 end); got " + (baseFile == null ? "no base" : "a base") + " and "
+                        + paths.size() + " models");
+            }
+        } else if (baseFile == null && !method.equals("linear")) {
+            throw new Peft4jCli.UsageError(recipe + ": 'base' is required for method " + method + " (task vectors are models minus the base)");
+        }
+
+        TaskVectorCombiner combiner = null;
+        MergeMethod mergeMethod;
+        try {
+            switch (method) {
+                case "linear":
+                    mergeMethod = new LinearAverage(Weights.of(weights), bool(r, "normalize", true));
+                    break;
+                case "slerp":
+                    double t = number(r, "t", 0.5, "t");
+                    if (!(t >= 0 && t <= 1)) {
+                        throw new Peft4jCli.UsageError(recipe + ": t must be in [0, 1], got " + t);
+                    }
+                    mergeMethod = new Slerp(t);
+                    break;
+                default:
+                    combiner = combiner(method, r, weights, densities);
+                    mergeMethod = new TaskVectorMerge(combiner, number(r, "lambda", 1.0, "lambda"));
+                    break;
+            }
+        } catch (IllegalArgumentException e) {
+            throw new Peft4jCli.UsageError(recipe + ": " + Peft4jCli.oneLine(e));
+        }
+        if (r.get("lines") != null && r.get("lambda") != null) {
+            throw new Peft4jCli.UsageError(recipe + ": 'lambda' and 'lines' do not go together: LiNeS sets the scale of the merged task vector"
+                    + " per block (lines.alpha, lines.beta)");
+        }
+
         List<CheckpointView> inputs = new ArrayList<>();
         CheckpointView base = null;
         try {
-            for (Path p : paths) {
+            for (Path p : inputFiles) {
                 inputs.add(SafetensorsCheckpoint.open(p));
             }
-            if (basePath != null) {
-                base = SafetensorsCheckpoint.open(dir.resolve(basePath));
+            if (baseFile != null) {
+                base = SafetensorsCheckpoint.open(baseFile);
             }
             if (r.get("lines") != null) {
-                mergeMethod = lines(r, mergeMethod, base != null ? base : inputs.get(0));
+                mergeMethod = lines(r, combiner, base, inputs);
             }
             if (output.getParent() != null) {
                 Files.createDirectories(output.getParent());
@@ -111,81 +194,153 @@ public final class MergeCommand implements Callable<Integer> {
                     report.tensors(), report.bytes() / 1e6, method, report.seconds(), report.output());
         } finally {
             for (CheckpointView v : inputs) {
-                close(v);
+                v.close();
             }
             if (base != null) {
-                close(base);
+                base.close();
             }
         }
         return 0;
     }
 
-    private static void close(CheckpointView v) {
-        if (v instanceof AutoCloseable) {
-            try {
-                ((AutoCloseable) v).close();
-            } catch (Exception e) {
-                // closing read-only views cannot lose data
+    private TaskVectorCombiner combiner(String method, Map<String, Object> r, double[] w, double[] perModel) {
+        boolean mergekit = variant(r);
+        if (method.equals("task_arithmetic")) {
+            return new TaskArithmetic(Weights.of(w), bool(r, "normalize", false));
+        }
+        Densities densities = densities(r, perModel, method);
+        switch (method) {
+            case "ties":
+                Ties ties = Ties.of(densities, w);
+                return mergekit ? ties.withVariant(TiesVariant.MERGEKIT) : ties;
+            case "dare_linear":
+            case "dare_ties":
+                long seed = seed(r);
+                Dare dare = method.equals("dare_linear") ? Dare.linear(densities, seed, w) : Dare.ties(densities, seed, w);
+                return mergekit
+                        ? dare.withRescale(DareRescale.L1_NORM).withVariant(TiesVariant.MERGEKIT)
+                        : dare;
+            default:
+                throw new IllegalStateException("no combiner for " + method);
+        }
+    }
+
+    // the top-level density, or one per model where an entry gives its own (the others fall back to the top-level one)
+    private Densities densities(Map<String, Object> r, double[] perModel, String method) {
+        boolean hasTop = r.get("density") != null;
+        double top = hasTop ? requireDensity(number(r, "density", Double.NaN, "density"), "density") : Double.NaN;
+        boolean anyPerModel = false;
+        double[] values = new double[perModel.length];
+        for (int i = 0; i < perModel.length; i++) {
+            if (Double.isNaN(perModel[i])) {
+                if (!hasTop) {
+                    throw new Peft4jCli.UsageError(recipe + ": method " + method + " needs a density: give 'density' (for every model) or 'models["
+                            + i + "].density'; allowed values: (0, 1]");
+                }
+                values[i] = top;
+            } else {
+                values[i] = requireDensity(perModel[i], "models[" + i + "].density");
+                anyPerModel = true;
             }
         }
+        return anyPerModel ? Densities.perInput(values) : Densities.uniform(top);
     }
 
-    private MergeMethod method(String method, Map<String, Object> r, double[] w, int count) {
-        switch (method) {
-            case "linear":
-                return new LinearAverage(Weights.of(w), bool(r, "normalize", true));
-            case "slerp":
-                if (count != 2) {
-                    throw new Peft4jCli.UsageError(recipe + ": slerp merges exactly 2 models, got " + count);
-                }
-                double t = number(r, "t", 0.5);
-                if (!(t >= 0 && t <= 1)) {
-                    throw new Peft4jCli.UsageError(recipe + ": t must be in [0, 1], got " + t);
-                }
-                return new Slerp(t);
-            default:
-                return TaskVectorMerge.of(combiner(method, r, w));
+    private double requireDensity(double d, String field) {
+        if (!(d > 0 && d <= 1)) {
+            throw new Peft4jCli.UsageError(recipe + ": " + field + " must be in (0, 1] (fraction of each task vector kept), got " + d);
         }
+        return d;
     }
 
-    private TaskVectorCombiner combiner(String method, Map<String, Object> r, double[] w) {
-        switch (method) {
-            case "task_arithmetic":
-                return TaskArithmetic.of(w);
-            case "ties":
-                return Ties.of(density(r), w);
-            case "dare_linear":
-                return Dare.linear(density(r), (long) number(r, "seed", 42), w);
-            default:
-                return Dare.ties(density(r), (long) number(r, "seed", 42), w);
+    private long seed(Map<String, Object> r) {
+        double s = number(r, "seed", 42, "seed");
+        if (s != Math.rint(s) || Math.abs(s) > 0x1p53) {
+            throw new Peft4jCli.UsageError(recipe + ": seed must be an integer, got " + r.get("seed"));
         }
+        return (long) s;
     }
 
-    private MergeMethod lines(Map<String, Object> r, MergeMethod method, CheckpointView keys) {
-        if (!(method instanceof TaskVectorMerge)) {
-            throw new Peft4jCli.UsageError(recipe + ": lines composes with task_arithmetic, ties and dare_*, not with this method");
+    // true for mergekit's rules, false for PEFT's (the default)
+    private boolean variant(Map<String, Object> r) {
+        String v = string(r, "variant", false);
+        if (v != null && !VARIANTS.contains(v)) {
+            throw new Peft4jCli.UsageError(recipe + ": variant '" + v + "' is not allowed; allowed values: " + String.join(", ", VARIANTS));
         }
+        return "mergekit".equals(v);
+    }
+
+    // only reached for task_arithmetic, ties and dare_* (the other methods do not accept the key), which need a base
+    private MergeMethod lines(Map<String, Object> r, TaskVectorCombiner combiner, CheckpointView base, List<CheckpointView> inputs) {
         Object raw = r.get("lines");
         if (!(raw instanceof Map)) {
-            throw new Peft4jCli.UsageError(recipe + ": lines must be {alpha, beta[, block_pattern]}");
+            throw new Peft4jCli.UsageError(recipe + ": lines must be a mapping {" + String.join(", ", LINES_KEYS) + "}, got " + raw);
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> l = (Map<String, Object>) raw;
-        double alpha = number(l, "alpha", Double.NaN);
-        double beta = number(l, "beta", 1 - alpha);
-        String pattern = string(l, "block_pattern", false);
-        Pattern p = pattern == null ? LinesSchedule.DEFAULT_BLOCK_PATTERN : Pattern.compile(pattern);
-        int blocks = LinesSchedule.countBlocks(keys.names(), p);
-        LinesSchedule schedule = LinesSchedule.multiTask(alpha, beta, blocks).withBlockPattern(p);
-        return new LinesMerge(((TaskVectorMerge) method).combiner(), schedule);
+        requireKnownKeys(l, "lines.", LINES_KEYS, Set.copyOf(LINES_KEYS), "lines");
+        String patternText = string(l, "block_pattern", false, "lines.block_pattern");
+        Pattern pattern;
+        try {
+            pattern = patternText == null ? LinesSchedule.DEFAULT_BLOCK_PATTERN : Pattern.compile(patternText);
+        } catch (PatternSyntaxException e) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.block_pattern is not a valid regular expression: " + Peft4jCli.oneLine(e));
+        }
+        if (pattern.matcher("").groupCount() < 1) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.block_pattern must capture the 0-based block index in group 1, got " + patternText);
+        }
+        int blocks = LinesSchedule.countBlocks(base.names(), pattern);
+        if (blocks < 2) {
+            throw new Peft4jCli.UsageError(recipe + ": lines needs at least 2 blocks, but lines.block_pattern " + pattern + " finds " + blocks
+                    + " in the base's keys");
+        }
+        Object alphaRaw = l.get("alpha");
+        if (alphaRaw == null) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.alpha is required; allowed values: a number, or auto (the multi-task alpha of the"
+                    + " merged task vector)");
+        }
+        boolean auto = "auto".equals(alphaRaw);
+        double alpha;
+        if (auto) {
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+                alpha = LinesMerge.multiTaskAlpha(base, inputs, combiner, manager);
+            }
+        } else {
+            if (!(alphaRaw instanceof Number) || !Double.isFinite(((Number) alphaRaw).doubleValue())) {
+                throw new Peft4jCli.UsageError(recipe + ": lines.alpha must be a finite number or auto, got " + alphaRaw);
+            }
+            alpha = ((Number) alphaRaw).doubleValue();
+        }
+        double beta = number(l, "beta", 1 - alpha, "lines.beta");
+        if (!(beta >= 0) || !Double.isFinite(beta)) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.beta must be finite and >= 0, got " + beta
+                    + (l.get("beta") == null ? " (the default 1 - alpha); give lines.beta" : ""));
+        }
+        System.out.printf(Locale.ROOT, "LiNeS: alpha %.6f%s, beta %.6f, %d blocks%n", alpha,
+                auto ? " (auto: multi-task alpha of the merged task vector)" : "", beta, blocks);
+        return new LinesMerge(combiner, new LinesSchedule(alpha, beta, blocks, pattern));
     }
 
-    private double density(Map<String, Object> r) {
-        double d = number(r, "density", Double.NaN);
-        if (!(d > 0 && d <= 1)) {
-            throw new Peft4jCli.UsageError(recipe + ": density must be in (0, 1], got " + r.get("density"));
+    private static Set<String> allKeys(Map<String, List<String>> perMethod) {
+        Set<String> all = new LinkedHashSet<>();
+        perMethod.values().forEach(all::addAll);
+        return all;
+    }
+
+    /**
+     * Rejects a key that is unknown, or known but not read by this method.
+     *
+     * @param prefix where the mapping sits ({@code ""}, {@code models[1].}, {@code lines.})
+     */
+    private void requireKnownKeys(Map<String, Object> m, String prefix, List<String> allowed, Set<String> known, String what) {
+        for (Object key : m.keySet()) {
+            String k = String.valueOf(key);
+            if (!allowed.contains(k)) {
+                String problem = known.contains(k) ? "key '" + prefix + k + "' is not used by " + what : "unknown key '" + prefix + k + "'";
+                throw new Peft4jCli.UsageError(recipe + ": " + problem + "; allowed keys" + (prefix.isEmpty() || prefix.startsWith("models")
+                        ? " for " + what : "") + ": " + String.join(", ", allowed));
+            }
         }
-        return d;
     }
 
     private Map<String, Object> read(Path file) throws IOException {
@@ -212,29 +367,39 @@ public final class MergeCommand implements Callable<Integer> {
     }
 
     private String string(Map<String, Object> m, String key, boolean required) {
+        return string(m, key, required, key);
+    }
+
+    private String string(Map<String, Object> m, String key, boolean required, String field) {
         Object v = m.get(key);
         if (v == null) {
             if (required) {
-                throw new Peft4jCli.UsageError(recipe + ": '" + key + "' is required");
+                throw new Peft4jCli.UsageError(recipe + ": '" + field + "' is required");
             }
             return null;
         }
         return v.toString();
     }
 
-    private double number(Map<String, Object> m, String key, double dflt) {
+    private double number(Map<String, Object> m, String key, double dflt, String field) {
         Object v = m.get(key);
         if (v == null) {
             return dflt;
         }
         if (!(v instanceof Number)) {
-            throw new Peft4jCli.UsageError(recipe + ": '" + key + "' must be a number, got " + v);
+            throw new Peft4jCli.UsageError(recipe + ": '" + field + "' must be a number, got " + v);
         }
         return ((Number) v).doubleValue();
     }
 
     private boolean bool(Map<String, Object> m, String key, boolean dflt) {
         Object v = m.get(key);
-        return v == null ? dflt : Boolean.parseBoolean(v.toString());
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Boolean) {
+            return (Boolean) v;
+        }
+        throw new Peft4jCli.UsageError(recipe + ": '" + key + "' must be true or false, got " + v);
     }
 }

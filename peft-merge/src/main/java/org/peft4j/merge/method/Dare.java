@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.sparsify.DareRescale;
-import org.peft4j.merge.sparsify.Density;
 import org.peft4j.merge.sparsify.MaskSource;
 import org.peft4j.merge.sparsify.RandomPruning;
 
@@ -17,10 +16,12 @@ import org.peft4j.merge.sparsify.RandomPruning;
  * default here); mergekit's L1-norm rescale is {@link DareRescale#L1_NORM}.
  *
  * <p>Masks come from {@link #masks()}: by default {@link MaskSource#seeded(long)}, so a given seed,
- * tensor name and input index always give the same mask.
+ * tensor name and input index always give the same mask. With per-input {@code densities}
+ * (mergekit's per-model {@code density}) input {@code i}'s mask keeps entries with probability
+ * {@code densities.get(i)} and its rescale uses that density.
  *
  * @param weights one weight per task
- * @param density keep probability, in (0, 1]
+ * @param densities keep probability, uniform or one per task, each in (0, 1]
  * @param rescale how kept entries are rescaled
  * @param masks where the keep-masks come from
  * @param consensus {@code null} for {@code dare_linear}; the sign election for {@code dare_ties}
@@ -28,19 +29,39 @@ import org.peft4j.merge.sparsify.RandomPruning;
  */
 public record Dare(
         Weights weights,
-        double density,
+        Densities densities,
         DareRescale rescale,
         MaskSource masks,
         SignElection consensus,
         TiesVariant variant)
         implements TaskVectorCombiner {
 
-    /** Validates. */
+    /** Validates: per-input densities must have one value per weight. */
     public Dare {
-        if (weights == null || rescale == null || masks == null || variant == null) {
-            throw new IllegalArgumentException("weights, rescale, masks and variant must not be null");
+        if (weights == null || densities == null || rescale == null || masks == null || variant == null) {
+            throw new IllegalArgumentException("weights, densities, rescale, masks and variant must not be null");
         }
-        Density.require(density);
+        densities.requireCount(weights.size());
+    }
+
+    /**
+     * One keep probability for every task.
+     *
+     * @param weights one weight per task
+     * @param density keep probability, in (0, 1]
+     * @param rescale how kept entries are rescaled
+     * @param masks where the keep-masks come from
+     * @param consensus {@code null} for {@code dare_linear}; the sign election for {@code dare_ties}
+     * @param variant TIES consensus rule when {@code consensus} is set
+     */
+    public Dare(
+            Weights weights,
+            double density,
+            DareRescale rescale,
+            MaskSource masks,
+            SignElection consensus,
+            TiesVariant variant) {
+        this(weights, Densities.uniform(density), rescale, masks, consensus, variant);
     }
 
     /**
@@ -81,13 +102,69 @@ public record Dare(
     }
 
     /**
+     * PEFT's {@code dare_linear} rule (rescale by 1/density, seeded masks), each task with its own
+     * keep probability.
+     *
+     * @param densities keep probability, uniform or one per task
+     * @param seed mask seed
+     * @param weights one weight per task
+     * @return the combiner
+     */
+    public static Dare linear(Densities densities, long seed, double... weights) {
+        return linear(1.0, seed, weights).withDensities(densities);
+    }
+
+    /**
+     * PEFT's {@code dare_ties} rule ({@code majority_sign_method="total"}, rescale by 1/density,
+     * seeded masks), each task with its own keep probability.
+     *
+     * @param densities keep probability, uniform or one per task
+     * @param seed mask seed
+     * @param weights one weight per task
+     * @return the combiner
+     */
+    public static Dare ties(Densities densities, long seed, double... weights) {
+        return ties(1.0, seed, weights).withDensities(densities);
+    }
+
+    /**
+     * The same method with other keep probabilities (for example one per task).
+     *
+     * @param newDensities uniform or one per task
+     * @return a new combiner
+     */
+    public Dare withDensities(Densities newDensities) {
+        return new Dare(weights, newDensities, rescale, masks, consensus, variant);
+    }
+
+    /**
      * The same method with another mask source (for example fixed masks).
      *
      * @param newMasks mask source
      * @return a new combiner
      */
     public Dare withMasks(MaskSource newMasks) {
-        return new Dare(weights, density, rescale, newMasks, consensus, variant);
+        return new Dare(weights, densities, rescale, newMasks, consensus, variant);
+    }
+
+    /**
+     * The same method with another rescale of the kept entries.
+     *
+     * @param newRescale how kept entries are rescaled
+     * @return a new combiner
+     */
+    public Dare withRescale(DareRescale newRescale) {
+        return new Dare(weights, densities, newRescale, masks, consensus, variant);
+    }
+
+    /**
+     * The same method with another TIES consensus rule (used only by {@code dare_ties}).
+     *
+     * @param newVariant consensus rule
+     * @return a new combiner
+     */
+    public Dare withVariant(TiesVariant newVariant) {
+        return new Dare(weights, densities, rescale, masks, consensus, newVariant);
     }
 
     /** {@inheritDoc} */
@@ -96,8 +173,9 @@ public record Dare(
         weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            if (density < 1.0) {
-                for (int i = 0; i < weights.size(); i++) {
+            for (int i = 0; i < weights.size(); i++) {
+                double density = densities.get(i);
+                if (density < 1.0) {
                     NDArray row = taus.get(i); // a view: pruning writes through to taus
                     try (NDArray mask = masks.mask(tensorName, i, row.getShape(), density, taus.getManager())) {
                         RandomPruning.applyInPlace(row, mask, density, rescale);
@@ -118,6 +196,6 @@ public record Dare(
     /** {@inheritDoc} */
     @Override
     public Dare withWeights(Weights newWeights) {
-        return new Dare(newWeights, density, rescale, masks, consensus, variant);
+        return new Dare(newWeights, densities, rescale, masks, consensus, variant);
     }
 }

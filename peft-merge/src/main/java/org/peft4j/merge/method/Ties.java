@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import org.peft4j.merge.consensus.SignElection;
-import org.peft4j.merge.sparsify.Density;
 import org.peft4j.merge.sparsify.MagnitudePruning;
 
 /**
@@ -15,12 +14,15 @@ import org.peft4j.merge.sparsify.MagnitudePruning;
  * from the majority sign of the unweighted {@code P}, result {@code disjoint_merge(w_i P_i, mask)}.
  * PEFT's example: {@code ties([1,-2,3,0], [-1,-1,1,2], w=[1,1], density=1) = [1,-1.5,2,2]}.
  *
+ * <p>Each task tensor is trimmed with its own input's density when {@code densities} is per input
+ * (mergekit's per-model {@code density}); PEFT uses one density for all.
+ *
  * @param weights one weight per task
- * @param density fraction of entries kept per task tensor, in (0, 1]
+ * @param densities fraction of entries kept per task tensor, uniform or one per task, each in (0, 1]
  * @param election how the majority sign is elected
  * @param variant which consensus rule
  */
-public record Ties(Weights weights, double density, SignElection election, TiesVariant variant)
+public record Ties(Weights weights, Densities densities, SignElection election, TiesVariant variant)
         implements TaskVectorCombiner {
 
     /**
@@ -29,12 +31,24 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
      */
     private static final long BLOCK = 1L << 21;
 
-    /** Validates. */
+    /** Validates: per-input densities must have one value per weight. */
     public Ties {
-        if (weights == null || election == null || variant == null) {
-            throw new IllegalArgumentException("weights, election and variant must not be null");
+        if (weights == null || densities == null || election == null || variant == null) {
+            throw new IllegalArgumentException("weights, densities, election and variant must not be null");
         }
-        Density.require(density);
+        densities.requireCount(weights.size());
+    }
+
+    /**
+     * One density for every task.
+     *
+     * @param weights one weight per task
+     * @param density fraction of entries kept per task tensor, in (0, 1]
+     * @param election how the majority sign is elected
+     * @param variant which consensus rule
+     */
+    public Ties(Weights weights, double density, SignElection election, TiesVariant variant) {
+        this(weights, Densities.uniform(density), election, variant);
     }
 
     /**
@@ -48,18 +62,58 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
         return new Ties(Weights.of(weights), density, SignElection.TOTAL, TiesVariant.PEFT);
     }
 
+    /**
+     * PEFT's TIES rule with sign election {@link SignElection#TOTAL}, each task trimmed to its own
+     * density.
+     *
+     * @param densities fraction kept, uniform or one per task
+     * @param weights one weight per task
+     * @return the combiner
+     */
+    public static Ties of(Densities densities, double... weights) {
+        return new Ties(Weights.of(weights), densities, SignElection.TOTAL, TiesVariant.PEFT);
+    }
+
+    /**
+     * The same method with another consensus rule.
+     *
+     * @param newVariant consensus rule
+     * @return a new combiner
+     */
+    public Ties withVariant(TiesVariant newVariant) {
+        return new Ties(weights, densities, election, newVariant);
+    }
+
     /** {@inheritDoc} */
     @Override
     public NDArray combineOverwriting(String tensorName, NDArray taus) {
         weights.requireMatches(taus);
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            MagnitudePruning.pruneEachInPlace(taus, density);
+            pruneEachInPlace(taus, densities);
             result = consensusMean(taus, weights, election, variant);
             NDScope.unregister(result);
         }
         NDScope.register(result);
         return result;
+    }
+
+    /**
+     * Magnitude-prunes each task tensor of a stack in place with its own density.
+     *
+     * @param taus {@code [T, ...]} float32, overwritten
+     * @param densities uniform or one per task
+     */
+    static void pruneEachInPlace(NDArray taus, Densities densities) {
+        if (densities.isUniform()) {
+            MagnitudePruning.pruneEachInPlace(taus, densities.get(0));
+            return;
+        }
+        for (int i = 0; i < taus.getShape().get(0); i++) {
+            try (NDArray row = taus.get(new NDIndex().addSliceDim(i, i + 1))) { // [1, ...], a view
+                MagnitudePruning.pruneEachInPlace(row, densities.get(i));
+            }
+        }
     }
 
     /**
@@ -133,6 +187,6 @@ public record Ties(Weights weights, double density, SignElection election, TiesV
     /** {@inheritDoc} */
     @Override
     public Ties withWeights(Weights newWeights) {
-        return new Ties(newWeights, density, election, variant);
+        return new Ties(newWeights, densities, election, variant);
     }
 }

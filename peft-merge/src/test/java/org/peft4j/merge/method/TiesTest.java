@@ -1,5 +1,7 @@
 package org.peft4j.merge.method;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.peft4j.merge.Arrays32.assertValues;
 
 import ai.djl.ndarray.NDArray;
@@ -39,6 +41,33 @@ class TiesTest {
     @Test
     void peftExampleAtDensityHalfGivesTheDocumentedResult() {
         assertValues(new float[] {0f, -2f, 2f, 2f}, Ties.of(0.5, 1, 1).combine("w", peftExample()), 1e-6);
+    }
+
+    // Per-input densities [0.5, 1] on PEFT's example (mergekit lets each model carry its own density):
+    // P1 = top-2 of |t1| = [0,-2,3,0], P2 = t2 = [-1,-1,1,2]; sum [-1,-3,4,2] elects [-,-,+,+];
+    // agreeing means: col0 P2 alone -1, col1 (-2-1)/2, col2 (3+1)/2, col3 P2 alone 2 -> [-1,-1.5,2,2],
+    // which neither uniform density gives ([0,-2,2,2] at 0.5, [1,-1.5,2,2] at 1). Exact: 1e-6.
+    @Test
+    void perInputDensitiesTrimEachTaskWithItsOwnDensity() {
+        Ties ties = Ties.of(Densities.perInput(0.5, 1.0), 1, 1);
+        assertValues(new float[] {-1f, -1.5f, 2f, 2f}, ties.combine("w", peftExample()), 1e-6);
+    }
+
+    // The per-input path slices the stack row by row; on a 2-D task tensor each row [1, 2, 3] must
+    // still be trimmed as one tensor: t1 = [[1,-4],[2,0]] at 0.5 keeps -4 and 2; t2 = [[3,1],[-1,1]] at
+    // 0.25 keeps 3. Signs of the sum [[3,-4],[2,0]]: [+,-,+,+(tie)]; means [3,-4,2,0]. Exact: 1e-6.
+    @Test
+    void perInputDensitiesTrimEachMultiDimensionalTaskAsAWhole() {
+        NDArray t = manager.create(new float[] {1f, -4f, 2f, 0f, 3f, 1f, -1f, 1f}, new Shape(2, 2, 2));
+        Ties ties = Ties.of(Densities.perInput(0.5, 0.25), 1, 1);
+        assertValues(new float[] {3f, -4f, 2f, 0f}, ties.combine("w", t).flatten(), 1e-6);
+    }
+
+    @Test
+    void perInputDensitiesMustMatchTheNumberOfWeights() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Ties.of(Densities.perInput(0.5, 0.5, 0.5), 1, 1));
+        assertTrue(e.getMessage().contains("3 values") && e.getMessage().contains("2 inputs"), e.getMessage());
     }
 
     // Weights [2, 1]: PEFT elects on the unweighted tensors and divides by the agreeing count:
