@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -22,6 +23,7 @@ import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.nn.LinearLayer;
 import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.linalg.LduResult;
 import org.peft4j.lora.linalg.Lu;
@@ -105,6 +107,44 @@ class LolduTest {
                 }
             }
         }
+    }
+
+    /**
+     * A {@link RectangularNet} whose {@code down} weight ({@code [6, 10]}) has its last two rows set
+     * to exactly zero: rank 4, and partial pivoting leaves the zero rows for last, so pivots 4 and 5
+     * are exactly zero.
+     */
+    private RectangularNet netWithRankFourDown() {
+        Engine.getInstance().setRandomSeed(21);
+        RectangularNet model = new RectangularNet(manager, 6, 10, 3);
+        LinearLayer down = (LinearLayer) model.module("down");
+        NDArray w = down.weightCopy(manager).duplicate();
+        w.set(new NDIndex("4:, :"), 0f);
+        down.setWeight(w);
+        return model;
+    }
+
+    @Test
+    void zeroPivotsBeyondTheFirstRDoNotPreventWrapping() {
+        RectangularNet model = netWithRankFourDown();
+        NDArray w = ((LinearLayer) model.module("down")).weightCopy(manager).duplicate();
+        NDArray in = manager.randomNormal(new Shape(5, 6));
+        float[] base = ModelRuns.forward(model, in);
+        PeftModel peft = PeftModel.wrap(model, LolduConfig.builder().r(4).targetModules("down").build());
+        // σ·z − σ0·z0 = 0 at initialisation (1e-5 as in the other init tests)
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), in)) <= 1e-5f);
+        LolduAdapter a = adapter(peft, "down");
+        NDArray rebuilt = a.permutedLower().getArray().mul(a.z().getArray().reshape(1, 4)).matMul(a.upper().getArray());
+        // rank 4 = r: the four leading pivots rebuild W (1e-5 relative, as at full rank above)
+        float rel = rebuilt.sub(w).norm().getFloat() / w.norm().getFloat();
+        assertTrue(rel < 1e-5f, "relative error " + rel);
+    }
+
+    @Test
+    void aZeroPivotWithinTheFirstRIsAnErrorNamingTheLayerAndThePivot() {
+        PeftException e = assertThrows(PeftException.class,
+                () -> PeftModel.wrap(netWithRankFourDown(), LolduConfig.builder().r(5).targetModules("down").build()));
+        assertTrue(e.getMessage().contains("down") && e.getMessage().contains("pivot 4"), e.getMessage());
     }
 
     @Test
