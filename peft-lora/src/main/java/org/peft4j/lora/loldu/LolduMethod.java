@@ -31,10 +31,14 @@ public final class LolduMethod implements PeftMethod {
         return LolduConfig.PEFT_TYPE;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
+     * LolduConfig#fromFile()}: the folder's weights replace the factors, and the weights are not
+     * decomposed again.
+     */
     @Override
     public PeftConfig parseConfig(JsonFields fields) {
-        return LolduConfig.fromJson(fields);
+        return LolduConfig.fromJson(fields).awaitingAdapterFile();
     }
 
     /** {@inheritDoc} */
@@ -54,8 +58,7 @@ public final class LolduMethod implements PeftMethod {
         NDManager m = site.manager();
         float sigma0 = (float) c.initialSigma();
         if (c.fromFile()) {
-            return new LolduAdapter(m.zeros(new Shape(r, in), DataType.FLOAT32), m.zeros(new Shape(out, r), DataType.FLOAT32),
-                    m.zeros(new Shape(r), DataType.FLOAT32), sigma0, c.trainSigma());
+            return LolduAdapter.awaitingAdapterFile(r, in, out, sigma0, c.trainSigma(), m);
         }
         try (NDManager scratch = m.newSubManager()) {
             NDArray w = site.base().weightCopy(scratch);

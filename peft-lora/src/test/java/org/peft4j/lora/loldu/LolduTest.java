@@ -227,6 +227,30 @@ class LolduTest {
     }
 
     @Test
+    void aConfigParsedFromJsonInitialisesFromTheWeights() {
+        LolduConfig parsed = LolduConfig.fromJson(new JsonFields(config().build().toJson()));
+        TinyNet model = net(9);
+        float[] base = ModelRuns.forward(model, x);
+        PeftModel peft = PeftModel.wrap(model, parsed);
+        AdapterHost h = peft.hosts().get(0);
+        // LoLDU leaves the base weight as it was, so the host's weight is the original W
+        try (LduResult ldu = Lu.ldu(h.base().weightCopy(manager), manager)) {
+            // as for a built config: z0 = D_r exactly (same LAPACK elimination), not a placeholder
+            assertArrayEquals(ldu.d().get(":6").toFloatArray(), adapter(peft, h.path()).z().getArray().toFloatArray(), 0f);
+        }
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), x)) <= 1e-5f, "unchanged at initialisation (1e-5)");
+    }
+
+    @Test
+    void anAdapterWaitingForItsFileRefusesToRunOrMergeUntilLoaded(@TempDir Path dir) throws Exception {
+        PeftModel.wrap(net(10), config().build()).save(dir);
+        PeftModel waiting = PeftModel.wrap(net(10), org.peft4j.core.format.AdapterFiles.readConfig(dir));
+        PeftException run = assertThrows(PeftException.class, () -> ModelRuns.forward(waiting.block(), x));
+        assertTrue(run.getMessage().startsWith("LOLDU adapter: loldu_A") && run.getMessage().contains("PeftModel.load"), run.getMessage());
+        assertThrows(PeftException.class, () -> waiting.merge(true));
+    }
+
+    @Test
     void configRoundTripsThroughJsonAndBadValuesNameTheField() {
         LolduConfig c = LolduConfig.builder().r(384).loraAlpha(1).initMethod(LolduInit.NORMAL).trainSigma(false).targetModules("query").build();
         LolduConfig back = LolduConfig.fromJson(new JsonFields(c.toJson()));

@@ -25,6 +25,7 @@ import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.format.AdapterFiles;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.linalg.Svd;
@@ -215,6 +216,32 @@ class LoraSbTest {
         PeftException e = assertThrows(PeftException.class, () -> PeftModel.wrap(net(14), config().build()));
         assertTrue(e.getMessage().startsWith("update_estimate:"), e.getMessage());
         assertTrue(e.getMessage().contains("UpdateEstimator"), e.getMessage());
+    }
+
+    @Test
+    void aConfigParsedFromJsonNeedsAnEstimateLikeABuiltOne() {
+        LoraSbConfig parsed = LoraSbConfig.fromJson(new JsonFields(config().build().toJson()));
+        PeftException e = assertThrows(PeftException.class, () -> PeftModel.wrap(net(11), parsed));
+        assertTrue(e.getMessage().startsWith("update_estimate:"), e.getMessage());
+        Map<String, float[]> reference = referenceUpdates(net(11), 0.5f, 3);
+        try (UpdateEstimate estimate = estimate(net(11), parsed)) {
+            PeftModel peft = PeftModel.wrap(net(11), parsed.withUpdateEstimate(estimate));
+            for (AdapterHost h : peft.hosts()) {
+                try (NDManager scratch = manager.newSubManager()) {
+                    float[] delta = h.adapter(PeftModel.DEFAULT_ADAPTER).deltaWeight(scratch).toFloatArray();
+                    // s·B·R·A = trunc_r(ΔW) as for a built config (1e-5, as in initialModelIsTheBasePlusTheTruncatedUpdate)
+                    assertTrue(ModelRuns.maxAbsDiff(reference.get(h.path()), delta) < 1e-5f, h.path());
+                }
+            }
+        }
+    }
+
+    @Test
+    void anAdapterWaitingForItsFileRefusesToRunUntilLoaded(@TempDir Path dir) throws Exception {
+        UpdateEstimator.wrap(net(18), config().build(), batches(), Loss.softmaxCrossEntropyLoss()).save(dir);
+        PeftModel waiting = PeftModel.wrap(net(18), AdapterFiles.readConfig(dir));
+        PeftException e = assertThrows(PeftException.class, () -> ModelRuns.forward(waiting.block(), x));
+        assertTrue(e.getMessage().startsWith("LORA_SB adapter: lora_A.weight") && e.getMessage().contains("PeftModel.load"), e.getMessage());
     }
 
     @Test
