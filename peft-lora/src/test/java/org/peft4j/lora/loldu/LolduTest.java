@@ -177,6 +177,91 @@ class LolduTest {
         }
     }
 
+    private static final int PIVOTS = 512;
+
+    /**
+     * A {@link RectangularNet} whose {@code down} weight ({@code [512, 600]}) is diagonally dominant:
+     * {@code W[i][i] = 1 + 8·u_i} with {@code u_i ~ U(0, 1)}, off the diagonal {@code 1e-3·N(0, 1)}.
+     * Partial pivoting then keeps the rows in order and the 512 pivots are about the diagonal,
+     * mean ≈ 5 and standard deviation ≈ 2.3, so that mean, standard deviation and variance all differ.
+     */
+    private RectangularNet netWithKnownPivots() {
+        Engine.getInstance().setRandomSeed(41);
+        RectangularNet model = new RectangularNet(manager, PIVOTS, 600, 3);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(41);
+        float[] w = new float[PIVOTS * 600];
+        for (int i = 0; i < PIVOTS; i++) {
+            for (int j = 0; j < 600; j++) {
+                w[i * 600 + j] = (float) (i == j ? 1 + 8 * random.nextDouble() : 1e-3 * random.nextGaussian());
+            }
+        }
+        ((LinearLayer) model.module("down")).setWeight(manager.create(w, new Shape(PIVOTS, 600)));
+        return model;
+    }
+
+    @Test
+    void normalInitDrawsZIndependentlyFromTheMeanAndSampleStdOfThePivots() {
+        PeftModel peft = PeftModel.wrap(netWithKnownPivots(), LolduConfig.builder().r(PIVOTS).initMethod(LolduInit.NORMAL).targetModules("down").build());
+        float[] d;
+        try (LduResult ldu = Lu.ldu(peft.hosts().get(0).base().weightCopy(manager), PIVOTS, manager)) {
+            d = ldu.d().toFloatArray();
+        }
+        float[] z = adapter(peft, "down").z().getArray().toFloatArray();
+        int n = PIVOTS;
+        double mean = mean(d);
+        double std = sampleStd(d, mean); // official code: normal_(mean=D_r.mean(), std=D_r.std()), torch.std divides by n − 1
+        double zMean = mean(z);
+        double zStd = sampleStd(z, zMean);
+        // z_i ~ N(mean, std²) iid, n = 512: the sample mean has standard error std/√n, the sample std relative standard
+        // error 1/√(2(n − 1)) ≈ 3.1%, and the correlation with the pivots (independent draws) 1/√n ≈ 4.4%. Four
+        // standard errors each: a correct draw fails with probability below 2e-4. (n versus n − 1 in std, a factor
+        // 1.001 here, is below what 512 draws resolve.)
+        assertEquals(mean, zMean, 4 * std / Math.sqrt(n), "mean of z vs mean(D_r) = " + mean);
+        assertEquals(1.0, zStd / std, 4 / Math.sqrt(2.0 * (n - 1)), "std of z vs std(D_r) = " + std);
+        double covariance = 0;
+        for (int i = 0; i < n; i++) {
+            covariance += (z[i] - zMean) * (d[i] - mean);
+        }
+        double correlation = covariance / ((n - 1) * zStd * std);
+        assertEquals(0.0, correlation, 4 / Math.sqrt(n), "z is drawn, not D_r itself");
+    }
+
+    @Test
+    void normalInitLeavesTheModelUnchangedBecauseTheResidualUsesTheDrawnZ() {
+        Engine.getInstance().setRandomSeed(42);
+        NDArray in = manager.randomNormal(new Shape(5, PIVOTS));
+        float[] base = ModelRuns.forward(netWithKnownPivots(), in);
+        PeftModel peft = PeftModel.wrap(netWithKnownPivots(), LolduConfig.builder().r(PIVOTS).initMethod(LolduInit.NORMAL).targetModules("down").build());
+        LolduAdapter a = adapter(peft, "down");
+        float[] z = a.z().getArray().toFloatArray();
+        float[] d;
+        try (LduResult ldu = Lu.ldu(peft.hosts().get(0).base().weightCopy(manager), PIVOTS, manager)) {
+            d = ldu.d().toFloatArray();
+        }
+        // the draw is far from D_r (std ≈ 2.3), so a residual formed with D_r (the official code's zeros/ones/s_* path)
+        // would change W by σ0·B·diag(z − D_r)·A and the output with it
+        assertTrue(ModelRuns.maxAbsDiff(z, d) > 1f, "z differs from D_r");
+        // the frozen residual W − σ0·B·diag(z0)·A uses z0 = the drawn z
+        assertArrayEquals(z, a.stateTensors().get(LolduAdapter.KEY_Z_INIT).getArray().toFloatArray(), 0f);
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), in)) <= 1e-5f, "unchanged at initialisation (1e-5)");
+    }
+
+    private static double mean(float[] values) {
+        double sum = 0;
+        for (float v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+
+    private static double sampleStd(float[] values, double mean) {
+        double ss = 0;
+        for (float v : values) {
+            ss += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(ss / (values.length - 1));
+    }
+
     @Test
     void onlyZAndSigmaReceiveGradients() {
         PeftModel peft = PeftModel.wrap(net(4), config().build());
