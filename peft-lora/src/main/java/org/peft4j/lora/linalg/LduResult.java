@@ -8,9 +8,12 @@ import java.util.Objects;
 
 /**
  * An LDU decomposition with partial (row) pivoting, {@code W = P · L · diag(D) · U}, of an
- * {@code [m, n]} float32 matrix, with {@code c = min(m, n)}: the LU factorization with {@code U}'s
- * diagonal pulled out, {@code D = diag(U_lu)} and {@code U = diag(D)⁻¹ · U_lu}. This is the form
- * LoLDU initialises from.
+ * {@code [m, n]} float32 matrix: the LU factorization with {@code U}'s diagonal pulled out, {@code
+ * D = diag(U_lu)} and {@code U = diag(D)⁻¹ · U_lu}, for its first {@code c} pivots: {@code c =
+ * min(m, n)} from {@link Lu#ldu(NDArray, NDManager)} (then {@code P·L·diag(D)·U = W}), or the
+ * {@code c = k} leading pivots from {@link Lu#ldu(NDArray, int, NDManager)} (then it is {@code W}
+ * minus the Schur complement left after {@code k} elimination steps). This is the form LoLDU
+ * initialises from.
  *
  * <p>{@code pivots} follows {@link LuResult}'s convention: row {@code i} of {@code L·diag(D)·U} is
  * row {@code pivots[i]} of {@code W}; {@code P[pivots[i], i] = 1}.
@@ -78,7 +81,8 @@ public record LduResult(int[] pivots, NDArray l, NDArray d, NDArray u) implement
 
     /**
      * The relative reconstruction error {@code ||P·L·diag(D)·U - W||_F / ||W||_F} (absolute if
-     * {@code W} is zero).
+     * {@code W} is zero); for {@code c < min(m, n)} leading pivots, the relative size of the Schur
+     * complement they leave out.
      *
      * @param w the decomposed matrix, {@code [m, n]}, on the factors' device
      * @return the relative error, dimensionless

@@ -32,7 +32,7 @@ public final class Lu {
      */
     public static LuResult of(NDArray w, NDManager out) {
         int[] mn = MatrixArgument.requireMatrix(w, out, "LU");
-        Factors f = factor(HostMatrix.copyOf(w));
+        Factors f = factor(HostMatrix.copyOf(w), Math.min(mn[0], mn[1]));
         Device device = w.getDevice();
         return new LuResult(f.pivots, f.l.toNDArray(out, device), f.u.toNDArray(out, device));
     }
@@ -51,33 +51,68 @@ public final class Lu {
      */
     public static LduResult ldu(NDArray w, NDManager out) {
         int[] mn = MatrixArgument.requireMatrix(w, out, "LDU");
-        Factors f = factor(HostMatrix.copyOf(w));
-        if (f.firstZeroPivot >= 0) {
+        return leadingLdu(w, mn, Math.min(mn[0], mn[1]), out);
+    }
+
+    /**
+     * The first {@code k} pivots of {@code w}'s LDU decomposition: {@code L_k = L[:, :k]}, {@code
+     * D_k = D[:k]}, {@code U_k = U[:k, :]} of {@code w = P · L · diag(D) · U}, from the same
+     * elimination as {@link #ldu(NDArray, NDManager)}. Only these {@code k} pivots must be nonzero:
+     * the first {@code k} elimination steps do not depend on later ones, so a matrix whose zero
+     * pivots all come after the first {@code k} (for example {@code [X | 0]} with {@code k <= rank})
+     * still has them. {@code P · L_k · diag(D_k) · U_k} is {@code w} minus the Schur complement
+     * left after {@code k} steps (all of {@code w} when {@code k = min(m, n)}).
+     *
+     * @param w a finite float32 matrix {@code [m, n]}, any device; not modified
+     * @param k the number of leading pivots, {@code 1 <= k <= min(m, n)}
+     * @param out the manager the result arrays are attached to
+     * @return pivots (the whole permutation, length {@code m}), {@code l [m, k]} unit lower,
+     *     {@code d [k]} nonzero, {@code u [k, n]} unit upper; float32 on {@code w}'s device
+     * @throws IllegalArgumentException if {@code w} is not a finite 2-D float32 matrix or {@code k}
+     *     is outside {@code 1..min(m, n)}
+     * @throws ArithmeticException naming the index of the first exactly zero pivot if it is below
+     *     {@code k} ({@code D_k⁻¹} does not exist)
+     */
+    public static LduResult ldu(NDArray w, int k, NDManager out) {
+        int[] mn = MatrixArgument.requireMatrix(w, out, "LDU");
+        MatrixArgument.requireRank(k, mn[0], mn[1], "LDU");
+        return leadingLdu(w, mn, k, out);
+    }
+
+    /** The LDU of the first {@code k} pivots of a checked {@code [mn[0], mn[1]]} matrix. */
+    private static LduResult leadingLdu(NDArray w, int[] mn, int k, NDManager out) {
+        Factors f = factor(HostMatrix.copyOf(w), k);
+        // sgetrf reports the first exact zero pivot; the ones after it do not matter below k
+        if (f.firstZeroPivot >= 0 && f.firstZeroPivot < k) {
+            int c = Math.min(mn[0], mn[1]);
+            String why = k == c
+                    ? "so the matrix has rank below min(m, n) = " + c + " and has no LDU form"
+                    : "and it is among the first " + k + " pivots requested, so their D⁻¹ does not exist";
             throw new ArithmeticException(
-                    "LDU of the [" + mn[0] + ", " + mn[1] + "] matrix: pivot "
-                            + f.firstZeroPivot + " (U[" + f.firstZeroPivot + ", "
-                            + f.firstZeroPivot + "]) is exactly zero, so the matrix has rank below"
-                            + " min(m, n) = " + Math.min(mn[0], mn[1])
-                            + " and has no LDU form; Lu.of still factors it");
+                    "LDU of the [" + mn[0] + ", " + mn[1] + "] matrix: pivot " + f.firstZeroPivot
+                            + " (U[" + f.firstZeroPivot + ", " + f.firstZeroPivot + "]) is exactly zero, "
+                            + why + "; Lu.of still factors it");
         }
-        int c = f.u.rows();
-        HostMatrix diagonal = HostMatrix.allocate(1, c);
-        for (int i = 0; i < c; i++) {
+        HostMatrix diagonal = HostMatrix.allocate(1, k);
+        for (int i = 0; i < k; i++) {
             diagonal.set(0, i, f.u.get(i, i));
         }
         Device device = w.getDevice();
-        NDArray d = diagonal.toNDArray(out, device, new Shape(c));
+        NDArray d = diagonal.toNDArray(out, device, new Shape(k));
         NDArray unitUpper;
         try (NDArray upper = f.u.toNDArray(out, device);
-                NDArray column = d.reshape(c, 1)) {
+                NDArray column = d.reshape(k, 1)) {
             // u_ij / u_ii: the diagonal becomes exactly 1 (x / x is exact in IEEE arithmetic)
             unitUpper = upper.div(column);
         }
         return new LduResult(f.pivots, f.l.toNDArray(out, device), d, unitUpper);
     }
 
-    /** {@code sgetrf} on the host, split into L and U; {@code a} is overwritten. */
-    private static Factors factor(HostMatrix a) {
+    /**
+     * {@code sgetrf} on the host, split into the first {@code k} columns of L ({@code [m, k]}) and
+     * rows of U ({@code [k, n]}); {@code a} is overwritten.
+     */
+    private static Factors factor(HostMatrix a, int k) {
         int m = a.rows();
         int n = a.cols();
         int c = Math.min(m, n);
@@ -91,11 +126,11 @@ public final class Lu {
                     }
                     // sgetrf packs L (strictly below the diagonal, unit diagonal implied) and U (on and
                     // above it) into a; unpack them with one bulk copy per row
-                    HostMatrix l = HostMatrix.allocate(m, c);
-                    HostMatrix u = HostMatrix.allocate(c, n);
+                    HostMatrix l = HostMatrix.allocate(m, k);
+                    HostMatrix u = HostMatrix.allocate(k, n);
                     for (int i = 0; i < m; i++) {
-                        a.copyRowSpan(i, 0, Math.min(i, c), l, i, 0);
-                        if (i < c) {
+                        a.copyRowSpan(i, 0, Math.min(i, k), l, i, 0);
+                        if (i < k) {
                             l.set(i, i, 1f);
                             a.copyRowSpan(i, i, n, u, i, i);
                         }

@@ -11,6 +11,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
 
 import java.util.LinkedHashMap;
@@ -57,6 +58,8 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
     private final Parameter zInit;
     private final Parameter sigma;
     private final Parameter sigmaInit;
+    /** True while the factors are NaN placeholders that an adapter file has yet to fill. */
+    private volatile boolean awaitingFile;
 
     /**
      * Creates an adapter from initial arrays, which it takes ownership of.
@@ -89,6 +92,50 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
         this.sigmaInit = frozen(KEY_SIGMA_INIT, s0);
         sigma.freeze(!trainSigma);
         inputShapes = new Shape[] {new Shape(-1, as.get(1))};
+    }
+
+    /**
+     * Creates an adapter whose {@code A}, {@code B} and {@code z0} are NaN placeholders for an
+     * adapter file to fill (what the adapter loader wraps with, so that it does not decompose the
+     * weights). Until they are filled, running the adapter or merging it throws.
+     *
+     * @param r the number of adapted pivots
+     * @param in the layer's input size
+     * @param out the layer's output size
+     * @param sigma0 the starting scale {@code σ0}
+     * @param trainSigma whether {@code σ} trains beside {@code z}
+     * @param manager the owner of the placeholders (its device is used)
+     * @return the adapter
+     */
+    public static LolduAdapter awaitingAdapterFile(int r, long in, long out, float sigma0, boolean trainSigma, NDManager manager) {
+        LolduAdapter a = new LolduAdapter(manager.full(new Shape(r, in), Float.NaN), manager.full(new Shape(out, r), Float.NaN),
+                manager.full(new Shape(r), Float.NaN), sigma0, trainSigma);
+        a.awaitingFile = true;
+        return a;
+    }
+
+    /**
+     * Throws if the factors are still the placeholders of {@link #awaitingAdapterFile}; checks the
+     * values once (one device read), then remembers that they were filled.
+     */
+    private void requireFilled() {
+        if (!awaitingFile) {
+            return;
+        }
+        boolean unfilled;
+        NDArray probe = a.getArray();
+        try (NDManager scratch = probe.getManager().newSubManager()) {
+            NDArray nan = probe.isNaN();
+            nan.attach(scratch);
+            unfilled = nan.any().getBoolean();
+        }
+        if (unfilled) {
+            throw new PeftException(LolduConfig.PEFT_TYPE + " adapter: " + KEY_A + " still holds the NaN placeholders that an adapter file"
+                    + " should have filled. Its config was parsed for loading a folder (AdapterFiles.readConfig), which skips initialising"
+                    + " from the model; load the folder with PeftModel.load or PeftModel.loadAdapter, or wrap with a config from"
+                    + " LolduConfig.fromJson, builder or toBuilder, which initialises the adapter");
+        }
+        awaitingFile = false;
     }
 
     private Parameter frozen(String name, NDArray array) {
@@ -152,6 +199,7 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        requireFilled();
         NDArray x = inputs.singletonOrThrow();
         NDArray av = ps.getValue(a, x.getDevice(), training);
         NDArray xa = x.getDataType() == av.getDataType() ? x : x.toType(av.getDataType(), false);
@@ -165,6 +213,7 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public NDArray deltaWeight(NDManager manager) {
+        requireFilled();
         NDArray c = z.getArray().mul(sigma.getArray());
         c.attach(manager);
         NDArray c0 = zInit.getArray().mul(sigmaInit.getArray());

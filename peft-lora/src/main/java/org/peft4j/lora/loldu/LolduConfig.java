@@ -24,8 +24,12 @@ import java.util.Map;
  * (default true: {@code r + 1} trainable values per matrix as in the paper; the official training
  * recipe trains {@code z} only, which is {@code false} here).
  *
- * <p>Immutable; build with {@link #builder()}. A config read from a file ({@link #fromJson})
- * creates zero placeholders that the adapter file fills.
+ * <p>Immutable; build with {@link #builder()} or parse with {@link #fromJson}; either way wrapping a
+ * model decomposes its weights, as PEFT's {@code get_peft_model} initialises from a loaded config.
+ * Only the config that {@link LolduMethod#parseConfig} gives the adapter loader ({@code
+ * PeftModel.load}, {@code loadAdapter}) is marked {@link #fromFile()}: its adapters start as NaN
+ * placeholders that {@code adapter_model.safetensors} fills, so loading does not decompose the
+ * weights again, and an adapter whose placeholders were never filled refuses to run.
  */
 public final class LolduConfig extends PeftConfig {
 
@@ -118,24 +122,40 @@ public final class LolduConfig extends PeftConfig {
     }
 
     /**
-     * Returns whether this config was read from an adapter folder.
+     * Returns whether this config was parsed for loading an adapter folder ({@link
+     * LolduMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
+     * fill. False for every config from {@link #builder()}, {@link #toBuilder()} or {@link
+     * #fromJson}; {@link #withCommon} keeps it.
      *
-     * @return whether the adapter weights come from a file
+     * @return whether the adapter weights are to come from a file
      */
     public boolean fromFile() {
         return fromFile;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
+     *
+     * @return the copy
+     */
+    LolduConfig awaitingAdapterFile() {
+        Builder b = toBuilder();
+        b.fromFile = true;
+        return b.build();
+    }
+
+    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
     @Override
     public LolduConfig withCommon(Common common) {
         Builder b = toBuilder();
         b.common(common);
+        b.fromFile = fromFile;
         return b.build();
     }
 
     /**
-     * Returns a builder holding this config's values.
+     * Returns a builder holding this config's values; what it builds initialises from the weights
+     * ({@link #fromFile()} is not carried over).
      *
      * @return the builder
      */
@@ -146,7 +166,6 @@ public final class LolduConfig extends PeftConfig {
         b.loraAlpha = loraAlpha;
         b.initMethod = initMethod;
         b.trainSigma = trainSigma;
-        b.fromFile = fromFile;
         return b;
     }
 
@@ -160,10 +179,11 @@ public final class LolduConfig extends PeftConfig {
     }
 
     /**
-     * Parses adapter_config.json fields (missing fields take the defaults).
+     * Parses adapter_config.json fields (missing fields take the defaults). The config initialises
+     * adapters from the weights like a built one.
      *
      * @param f the fields
-     * @return the config, marked as coming from a file
+     * @return the config
      */
     public static LolduConfig fromJson(JsonFields f) {
         Builder b = builder();
@@ -172,7 +192,6 @@ public final class LolduConfig extends PeftConfig {
         b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
         b.initMethod = LolduInit.fromJson(f.string("init_method", "lu"));
         b.trainSigma = f.bool("train_sigma", true);
-        b.fromFile = true;
         f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }

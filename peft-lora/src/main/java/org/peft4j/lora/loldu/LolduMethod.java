@@ -2,7 +2,6 @@ package org.peft4j.lora.loldu;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -19,7 +18,8 @@ import org.peft4j.lora.linalg.Lu;
  * The {@code LOLDU} method: per target, the pivoted LDU decomposition {@code W = P·L·diag(D)·U} by
  * LAPACK's {@code sgetrf} ({@link Lu#ldu}, the same factorization as the official code's {@code
  * torch.linalg.lu}), its first {@code r} pivots (no reordering by magnitude, as in the official
- * code), {@code z0} by the config's {@link LolduInit} and {@code σ0 = lora_alpha / r}. Random draws
+ * code; only these must be nonzero, so a rank-deficient weight works when its zero pivots come
+ * after the first {@code r}), {@code z0} by the config's {@link LolduInit} and {@code σ0 = lora_alpha / r}. Random draws
  * ({@code uniform}, {@code normal}) use the engine's generator, seeded with {@code
  * Engine.getInstance().setRandomSeed}.
  */
@@ -31,10 +31,14 @@ public final class LolduMethod implements PeftMethod {
         return LolduConfig.PEFT_TYPE;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
+     * LolduConfig#fromFile()}: the folder's weights replace the factors, and the weights are not
+     * decomposed again.
+     */
     @Override
     public PeftConfig parseConfig(JsonFields fields) {
-        return LolduConfig.fromJson(fields);
+        return LolduConfig.fromJson(fields).awaitingAdapterFile();
     }
 
     /** {@inheritDoc} */
@@ -54,20 +58,20 @@ public final class LolduMethod implements PeftMethod {
         NDManager m = site.manager();
         float sigma0 = (float) c.initialSigma();
         if (c.fromFile()) {
-            return new LolduAdapter(m.zeros(new Shape(r, in), DataType.FLOAT32), m.zeros(new Shape(out, r), DataType.FLOAT32),
-                    m.zeros(new Shape(r), DataType.FLOAT32), sigma0, c.trainSigma());
+            return LolduAdapter.awaitingAdapterFile(r, in, out, sigma0, c.trainSigma(), m);
         }
         try (NDManager scratch = m.newSubManager()) {
             NDArray w = site.base().weightCopy(scratch);
             LduResult ldu;
             try {
-                ldu = Lu.ldu(w, scratch);
+                // only the first r pivots are used, so only they must be nonzero
+                ldu = Lu.ldu(w, r, scratch);
             } catch (ArithmeticException e) {
-                throw new PeftException("LoLDU cannot decompose the weight of " + site.path() + ": " + e.getMessage(), e);
+                throw new PeftException("LoLDU cannot decompose the weight of " + site.path() + " with r = " + r + ": " + e.getMessage(), e);
             }
-            NDArray upper = ldu.u().get(new NDIndex(":{}, :", r));
-            NDArray lower = ldu.l().get(new NDIndex(":, :{}", r));
-            NDArray d = ldu.d().get(new NDIndex(":{}", r));
+            NDArray upper = ldu.u();
+            NDArray lower = ldu.l();
+            NDArray d = ldu.d();
             // B = P·L_r: row pivots[i] of B is row i of L_r (P[pivots[i], i] = 1), i.e. B = L_r[inverse]
             int[] pivots = ldu.pivots();
             long[] inverse = new long[pivots.length];

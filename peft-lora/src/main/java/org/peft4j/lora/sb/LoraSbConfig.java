@@ -29,9 +29,12 @@ import java.util.Map;
  * {@code r}, seed 42, as the official {@code torch.svd_lowrank(q=r, niter=10)}).
  *
  * <p>The estimate itself is data, not configuration: pass it with {@link #withUpdateEstimate} (see
- * {@link UpdateEstimator}). It is never written to {@code adapter_config.json}. A config read from
- * a file ({@link #fromJson}) needs no estimate: its adapters start as zero placeholders that the
- * adapter file fills.
+ * {@link UpdateEstimator}). It is never written to {@code adapter_config.json}, so a config parsed
+ * with {@link #fromJson} needs one too before it can wrap a model, like a built one. Only the
+ * config that {@link LoraSbMethod#parseConfig} gives the adapter loader ({@code PeftModel.load},
+ * {@code loadAdapter}) is marked {@link #fromFile()} and needs none: its adapters start as NaN
+ * placeholders that {@code adapter_model.safetensors} fills, and an adapter whose placeholders were
+ * never filled refuses to run.
  */
 public final class LoraSbConfig extends PeftConfig {
 
@@ -181,12 +184,26 @@ public final class LoraSbConfig extends PeftConfig {
     }
 
     /**
-     * Returns whether this config was read from an adapter folder.
+     * Returns whether this config was parsed for loading an adapter folder ({@link
+     * LoraSbMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
+     * fill, without an estimate. False for every config from {@link #builder()}, {@link
+     * #toBuilder()}, {@link #withUpdateEstimate} or {@link #fromJson}; {@link #withCommon} keeps it.
      *
-     * @return whether the adapter weights come from a file
+     * @return whether the adapter weights are to come from a file
      */
     public boolean fromFile() {
         return fromFile;
+    }
+
+    /**
+     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
+     *
+     * @return the copy
+     */
+    LoraSbConfig awaitingAdapterFile() {
+        Builder b = toBuilder();
+        b.fromFile = true;
+        return b.build();
     }
 
     /**
@@ -212,16 +229,18 @@ public final class LoraSbConfig extends PeftConfig {
         return b.build();
     }
 
-    /** {@inheritDoc} */
+    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
     @Override
     public LoraSbConfig withCommon(Common common) {
         Builder b = toBuilder();
         b.common(common);
+        b.fromFile = fromFile;
         return b.build();
     }
 
     /**
-     * Returns a builder holding this config's values (the estimate included).
+     * Returns a builder holding this config's values (the estimate included); what it builds
+     * initialises from the estimate ({@link #fromFile()} is not carried over).
      *
      * @return the builder
      */
@@ -235,7 +254,6 @@ public final class LoraSbConfig extends PeftConfig {
         b.estimationLr = estimationLr;
         b.estimationWarmupSteps = estimationWarmupSteps;
         b.svdNiter = svdNiter;
-        b.fromFile = fromFile;
         b.updateEstimate = updateEstimate;
         return b;
     }
@@ -253,10 +271,11 @@ public final class LoraSbConfig extends PeftConfig {
     }
 
     /**
-     * Parses adapter_config.json fields (missing fields take the defaults).
+     * Parses adapter_config.json fields (missing fields take the defaults). Like a built config, it
+     * needs an estimate ({@link #withUpdateEstimate}) before it can wrap a model.
      *
      * @param f the fields
-     * @return the config, marked as coming from a file
+     * @return the config
      */
     public static LoraSbConfig fromJson(JsonFields f) {
         Builder b = builder();
@@ -268,7 +287,6 @@ public final class LoraSbConfig extends PeftConfig {
         b.estimationLr = f.number("estimation_lr", 1e-3);
         b.estimationWarmupSteps = f.integer("estimation_warmup_steps", 1);
         b.svdNiter = f.has("svd_niter") ? f.integer("svd_niter", 0) : null;
-        b.fromFile = true;
         f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }

@@ -3,8 +3,6 @@ package org.peft4j.lora.sb;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
@@ -28,10 +26,14 @@ public final class LoraSbMethod implements PeftMethod {
         return LoraSbConfig.PEFT_TYPE;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
+     * LoraSbConfig#fromFile()}: the folder's weights replace the factors, and no update estimate is
+     * needed.
+     */
     @Override
     public PeftConfig parseConfig(JsonFields fields) {
-        return LoraSbConfig.fromJson(fields);
+        return LoraSbConfig.fromJson(fields).awaitingAdapterFile();
     }
 
     /** {@inheritDoc} */
@@ -50,9 +52,7 @@ public final class LoraSbMethod implements PeftMethod {
         }
         NDManager m = site.manager();
         if (c.fromFile()) {
-            return new LoraXsAdapter(LoraSbConfig.PEFT_TYPE, m.zeros(new Shape(r, in), DataType.FLOAT32),
-                    m.zeros(new Shape(out, r), DataType.FLOAT32), m.zeros(new Shape(r, r), DataType.FLOAT32),
-                    c.scaling(), c.loraDropout());
+            return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, r, in, out, c.scaling(), c.loraDropout(), m);
         }
         UpdateEstimate estimate = c.updateEstimate();
         if (estimate == null) {

@@ -12,6 +12,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
 
 import java.util.LinkedHashMap;
@@ -44,6 +45,8 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     private final Parameter loraA;
     private final Parameter loraB;
     private final Parameter latent;
+    /** True while the factors are NaN placeholders that an adapter file has yet to fill. */
+    private volatile boolean awaitingFile;
 
     /**
      * Creates an adapter from initial arrays, which it takes ownership of.
@@ -76,6 +79,51 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
         loraA.freeze(true);
         loraB.freeze(true);
         inputShapes = new Shape[] {new Shape(-1, as.get(1))};
+    }
+
+    /**
+     * Creates an adapter whose {@code A}, {@code B} and {@code R} are NaN placeholders for an
+     * adapter file to fill (what the adapter loader wraps with, so that it does not decompose the
+     * weights). Until they are filled, running the adapter or merging it throws.
+     *
+     * @param peftType the method's {@code peft_type}
+     * @param r the rank
+     * @param in the layer's input size
+     * @param out the layer's output size
+     * @param scaling {@code s}
+     * @param dropout dropout probability on the input in training, in [0, 1)
+     * @param manager the owner of the placeholders (its device is used)
+     * @return the adapter
+     */
+    public static LoraXsAdapter awaitingAdapterFile(String peftType, int r, long in, long out, double scaling, double dropout, NDManager manager) {
+        LoraXsAdapter a = new LoraXsAdapter(peftType, manager.full(new Shape(r, in), Float.NaN), manager.full(new Shape(out, r), Float.NaN),
+                manager.full(new Shape(r, r), Float.NaN), scaling, dropout);
+        a.awaitingFile = true;
+        return a;
+    }
+
+    /**
+     * Throws if the factors are still the placeholders of {@link #awaitingAdapterFile}; checks the
+     * values once (one device read), then remembers that they were filled.
+     */
+    private void requireFilled() {
+        if (!awaitingFile) {
+            return;
+        }
+        boolean unfilled;
+        NDArray probe = loraA.getArray();
+        try (NDManager scratch = probe.getManager().newSubManager()) {
+            NDArray nan = probe.isNaN();
+            nan.attach(scratch);
+            unfilled = nan.any().getBoolean();
+        }
+        if (unfilled) {
+            throw new PeftException(peftType + " adapter: " + KEY_A + " still holds the NaN placeholders that an adapter file should have"
+                    + " filled. Its config was parsed for loading a folder (AdapterFiles.readConfig), which skips initialising from the"
+                    + " model; load the folder with PeftModel.load or PeftModel.loadAdapter, or wrap with a config from the config"
+                    + " class's fromJson, builder or toBuilder, which initialises the adapter");
+        }
+        awaitingFile = false;
     }
 
     /**
@@ -132,6 +180,7 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        requireFilled();
         NDArray x = inputs.singletonOrThrow();
         NDArray a = ps.getValue(loraA, x.getDevice(), training);
         NDArray rr = ps.getValue(latent, x.getDevice(), training);
@@ -149,6 +198,7 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public NDArray deltaWeight(NDManager manager) {
+        requireFilled();
         NDArray br = loraB.getArray().matMul(latent.getArray());
         br.attach(manager);
         NDArray bra = br.matMul(loraA.getArray());

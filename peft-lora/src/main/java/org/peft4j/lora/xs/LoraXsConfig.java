@@ -18,9 +18,12 @@ import java.util.Map;
  * as {@code N(0, std²)} with this standard deviation, as the official code's
  * {@code normal_(std=0.00001)}), plus the shared target fields.
  *
- * <p>Immutable; build with {@link #builder()}. A config read from {@code adapter_config.json}
- * ({@link #fromJson}) creates zero placeholders instead of decomposing the weights, because the
- * adapter file then supplies {@code A}, {@code B} and {@code R}.
+ * <p>Immutable; build with {@link #builder()} or parse with {@link #fromJson}; either way wrapping a
+ * model decomposes its weights, as PEFT's {@code get_peft_model} initialises from a loaded config.
+ * Only the config that {@link LoraXsMethod#parseConfig} gives the adapter loader ({@code
+ * PeftModel.load}, {@code loadAdapter}) is marked {@link #fromFile()}: its adapters start as NaN
+ * placeholders that {@code adapter_model.safetensors} fills, so loading does not decompose the
+ * weights again, and an adapter whose placeholders were never filled refuses to run.
  */
 public final class LoraXsConfig extends PeftConfig {
 
@@ -116,25 +119,40 @@ public final class LoraXsConfig extends PeftConfig {
     }
 
     /**
-     * Returns whether this config was read from an adapter folder (its adapters start as zero
-     * placeholders that the adapter file fills).
+     * Returns whether this config was parsed for loading an adapter folder ({@link
+     * LoraXsMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
+     * fill. False for every config from {@link #builder()}, {@link #toBuilder()} or {@link
+     * #fromJson}; {@link #withCommon} keeps it.
      *
-     * @return whether the weights come from a file
+     * @return whether the adapter weights are to come from a file
      */
     public boolean fromFile() {
         return fromFile;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
+     *
+     * @return the copy
+     */
+    LoraXsConfig awaitingAdapterFile() {
+        Builder b = toBuilder();
+        b.fromFile = true;
+        return b.build();
+    }
+
+    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
     @Override
     public LoraXsConfig withCommon(Common common) {
         Builder b = toBuilder();
         b.common(common);
+        b.fromFile = fromFile;
         return b.build();
     }
 
     /**
-     * Returns a builder holding this config's values.
+     * Returns a builder holding this config's values; what it builds initialises from the weights
+     * ({@link #fromFile()} is not carried over).
      *
      * @return the builder
      */
@@ -145,7 +163,6 @@ public final class LoraXsConfig extends PeftConfig {
         b.loraAlpha = loraAlpha;
         b.loraDropout = loraDropout;
         b.rInitStd = rInitStd;
-        b.fromFile = fromFile;
         return b;
     }
 
@@ -159,10 +176,11 @@ public final class LoraXsConfig extends PeftConfig {
     }
 
     /**
-     * Parses adapter_config.json fields (missing fields take the defaults).
+     * Parses adapter_config.json fields (missing fields take the defaults). The config initialises
+     * adapters from the weights like a built one.
      *
      * @param f the fields
-     * @return the config, marked as coming from a file
+     * @return the config
      */
     public static LoraXsConfig fromJson(JsonFields f) {
         Builder b = builder();
@@ -171,7 +189,6 @@ public final class LoraXsConfig extends PeftConfig {
         b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
         b.loraDropout = f.number("lora_dropout", 0.0);
         b.rInitStd = f.number("r_init_std", 1e-5);
-        b.fromFile = true;
         f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }

@@ -32,10 +32,14 @@ public final class LoraXsMethod implements PeftMethod {
         return LoraXsConfig.PEFT_TYPE;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
+     * LoraXsConfig#fromFile()}: the folder's weights replace the factors, and the weights are not
+     * decomposed again.
+     */
     @Override
     public PeftConfig parseConfig(JsonFields fields) {
-        return LoraXsConfig.fromJson(fields);
+        return LoraXsConfig.fromJson(fields).awaitingAdapterFile();
     }
 
     /** {@inheritDoc} */
@@ -51,9 +55,7 @@ public final class LoraXsMethod implements PeftMethod {
         requireRank(r, in, out, site.path());
         NDManager m = site.manager();
         if (c.fromFile()) {
-            return new LoraXsAdapter(LoraXsConfig.PEFT_TYPE, m.zeros(new Shape(r, in), DataType.FLOAT32),
-                    m.zeros(new Shape(out, r), DataType.FLOAT32), m.zeros(new Shape(r, r), DataType.FLOAT32),
-                    c.scaling(), c.loraDropout());
+            return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, r, in, out, c.scaling(), c.loraDropout(), m);
         }
         NDArray a;
         NDArray b;

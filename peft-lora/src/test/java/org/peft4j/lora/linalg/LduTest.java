@@ -70,6 +70,57 @@ class LduTest {
         }
     }
 
+    /** {@code [8, 6]}: four Gaussian columns, then two exactly zero columns; rank 4. */
+    private NDArray zeroTrailingColumns() {
+        float[] g = TestMatrices.gaussian(17, 8, 4);
+        float[] w = new float[8 * 6];
+        for (int i = 0; i < 8; i++) {
+            System.arraycopy(g, i * 4, w, i * 6, 4);
+        }
+        return TestMatrices.matrix(manager, w, 8, 6);
+    }
+
+    @Test
+    void leadingPivotsBeforeTheFirstZeroPivotFormAnLduOfTheSameElimination() {
+        NDArray w = zeroTrailingColumns();
+        // elimination never touches a zero column, so pivots 4 and 5 are exactly zero and the first
+        // four are those of the full LU
+        try (LduResult ldu = Lu.ldu(w, 4, manager);
+                LuResult lu = Lu.of(w, manager)) {
+            assertEquals(new Shape(8, 4), ldu.l().getShape());
+            assertEquals(new Shape(4), ldu.d().getShape());
+            assertEquals(new Shape(4, 6), ldu.u().getShape());
+            assertArrayEquals(lu.pivots(), ldu.pivots());
+            float[] luU = lu.u().toFloatArray();
+            float[] d = ldu.d().toFloatArray();
+            for (int i = 0; i < 4; i++) {
+                assertEquals(TestMatrices.at(luU, 6, i, i), d[i], "D = diag(U_lu) at " + i);
+                assertEquals(1f, TestMatrices.at(ldu.u().toFloatArray(), 6, i, i), "unit diagonal at " + i);
+            }
+            assertEquals(0f, TestMatrices.at(luU, 6, 4, 4), 0f, "pivot 4 is exactly zero");
+            // rank 4: the Schur complement after four steps is exactly zero, so the four leading
+            // pivots rebuild W (1e-5 relative, as for the full LDU above)
+            assertTrue(ldu.reconstructionError(w) <= 1e-5f, "reconstruction error");
+        }
+    }
+
+    @Test
+    void aZeroPivotAmongTheLeadingPivotsIsAnErrorNamingIt() {
+        NDArray w = zeroTrailingColumns();
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> Lu.ldu(w, 5, manager));
+        assertTrue(e.getMessage().contains("[8, 6]"), e.getMessage());
+        assertTrue(e.getMessage().contains("pivot 4"), e.getMessage());
+        assertTrue(e.getMessage().contains("first 5"), e.getMessage());
+    }
+
+    @Test
+    void leadingPivotCountOutsideOneToMinDimensionIsRefused() {
+        NDArray w = zeroTrailingColumns();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lu.ldu(w, 7, manager));
+        assertTrue(e.getMessage().contains("k = 7") && e.getMessage().contains("min(m, n) = 6"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Lu.ldu(w, 0, manager));
+    }
+
     @Test
     void singularMatrixHasNoLduFormAndTheErrorNamesThePivot() {
         NDArray w = TestMatrices.matrix(manager, new float[] {1, 2, 2, 4}, 2, 2);

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import org.peft4j.lora.testing.KnownSpectrum;
+
 import java.util.SplittableRandom;
 
 /**
@@ -31,20 +33,7 @@ final class TestMatrices {
      * {@code s} (up to the final rounding to float32).
      */
     static float[] withSingularValues(long seed, int m, int n, double[] s) {
-        int k = s.length;
-        double[][] u = orthonormalColumns(seed, m, k);
-        double[][] v = orthonormalColumns(seed + 1, n, k);
-        float[] w = new float[m * n];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double sum = 0;
-                for (int t = 0; t < k; t++) {
-                    sum += u[i][t] * s[t] * v[j][t];
-                }
-                w[i * n + j] = (float) sum;
-            }
-        }
-        return w;
+        return KnownSpectrum.of(seed, m, n, s).weight();
     }
 
     /** {@code A · B} with Gaussian {@code A [m, r]}, {@code B [r, n]}: rank {@code r} exactly. */
@@ -93,38 +82,5 @@ final class TestMatrices {
     /** Entry {@code [i, j]} of a row-major array with {@code cols} columns. */
     static float at(float[] entries, int cols, int i, int j) {
         return entries[i * cols + j];
-    }
-
-    /** Orthonormal columns by modified Gram–Schmidt, applied twice for full double accuracy. */
-    private static double[][] orthonormalColumns(long seed, int rows, int cols) {
-        SplittableRandom random = new SplittableRandom(seed);
-        double[][] q = new double[rows][cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                q[i][j] = random.nextGaussian();
-            }
-        }
-        for (int pass = 0; pass < 2; pass++) {
-            for (int j = 0; j < cols; j++) {
-                for (int p = 0; p < j; p++) {
-                    double dot = 0;
-                    for (int i = 0; i < rows; i++) {
-                        dot += q[i][p] * q[i][j];
-                    }
-                    for (int i = 0; i < rows; i++) {
-                        q[i][j] -= dot * q[i][p];
-                    }
-                }
-                double norm = 0;
-                for (int i = 0; i < rows; i++) {
-                    norm += q[i][j] * q[i][j];
-                }
-                norm = Math.sqrt(norm);
-                for (int i = 0; i < rows; i++) {
-                    q[i][j] /= norm;
-                }
-            }
-        }
-        return q;
     }
 }

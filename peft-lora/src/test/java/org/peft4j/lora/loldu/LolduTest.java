@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -22,6 +23,7 @@ import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.nn.LinearLayer;
 import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.linalg.LduResult;
 import org.peft4j.lora.linalg.Lu;
@@ -107,6 +109,44 @@ class LolduTest {
         }
     }
 
+    /**
+     * A {@link RectangularNet} whose {@code down} weight ({@code [6, 10]}) has its last two rows set
+     * to exactly zero: rank 4, and partial pivoting leaves the zero rows for last, so pivots 4 and 5
+     * are exactly zero.
+     */
+    private RectangularNet netWithRankFourDown() {
+        Engine.getInstance().setRandomSeed(21);
+        RectangularNet model = new RectangularNet(manager, 6, 10, 3);
+        LinearLayer down = (LinearLayer) model.module("down");
+        NDArray w = down.weightCopy(manager).duplicate();
+        w.set(new NDIndex("4:, :"), 0f);
+        down.setWeight(w);
+        return model;
+    }
+
+    @Test
+    void zeroPivotsBeyondTheFirstRDoNotPreventWrapping() {
+        RectangularNet model = netWithRankFourDown();
+        NDArray w = ((LinearLayer) model.module("down")).weightCopy(manager).duplicate();
+        NDArray in = manager.randomNormal(new Shape(5, 6));
+        float[] base = ModelRuns.forward(model, in);
+        PeftModel peft = PeftModel.wrap(model, LolduConfig.builder().r(4).targetModules("down").build());
+        // σ·z − σ0·z0 = 0 at initialisation (1e-5 as in the other init tests)
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), in)) <= 1e-5f);
+        LolduAdapter a = adapter(peft, "down");
+        NDArray rebuilt = a.permutedLower().getArray().mul(a.z().getArray().reshape(1, 4)).matMul(a.upper().getArray());
+        // rank 4 = r: the four leading pivots rebuild W (1e-5 relative, as at full rank above)
+        float rel = rebuilt.sub(w).norm().getFloat() / w.norm().getFloat();
+        assertTrue(rel < 1e-5f, "relative error " + rel);
+    }
+
+    @Test
+    void aZeroPivotWithinTheFirstRIsAnErrorNamingTheLayerAndThePivot() {
+        PeftException e = assertThrows(PeftException.class,
+                () -> PeftModel.wrap(netWithRankFourDown(), LolduConfig.builder().r(5).targetModules("down").build()));
+        assertTrue(e.getMessage().contains("down") && e.getMessage().contains("pivot 4"), e.getMessage());
+    }
+
     @Test
     void theFirstRPivotsAreKeptInOrder() {
         PeftModel peft = PeftModel.wrap(net(2), LolduConfig.builder().r(3).targetModules("query").build());
@@ -135,6 +175,91 @@ class LolduTest {
         for (float v : uniform) {
             assertTrue(Math.abs(v) <= Math.abs(mean) / 2 + 1e-6, "uniform within ±|mean|/2");
         }
+    }
+
+    private static final int PIVOTS = 512;
+
+    /**
+     * A {@link RectangularNet} whose {@code down} weight ({@code [512, 600]}) is diagonally dominant:
+     * {@code W[i][i] = 1 + 8·u_i} with {@code u_i ~ U(0, 1)}, off the diagonal {@code 1e-3·N(0, 1)}.
+     * Partial pivoting then keeps the rows in order and the 512 pivots are about the diagonal,
+     * mean ≈ 5 and standard deviation ≈ 2.3, so that mean, standard deviation and variance all differ.
+     */
+    private RectangularNet netWithKnownPivots() {
+        Engine.getInstance().setRandomSeed(41);
+        RectangularNet model = new RectangularNet(manager, PIVOTS, 600, 3);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(41);
+        float[] w = new float[PIVOTS * 600];
+        for (int i = 0; i < PIVOTS; i++) {
+            for (int j = 0; j < 600; j++) {
+                w[i * 600 + j] = (float) (i == j ? 1 + 8 * random.nextDouble() : 1e-3 * random.nextGaussian());
+            }
+        }
+        ((LinearLayer) model.module("down")).setWeight(manager.create(w, new Shape(PIVOTS, 600)));
+        return model;
+    }
+
+    @Test
+    void normalInitDrawsZIndependentlyFromTheMeanAndSampleStdOfThePivots() {
+        PeftModel peft = PeftModel.wrap(netWithKnownPivots(), LolduConfig.builder().r(PIVOTS).initMethod(LolduInit.NORMAL).targetModules("down").build());
+        float[] d;
+        try (LduResult ldu = Lu.ldu(peft.hosts().get(0).base().weightCopy(manager), PIVOTS, manager)) {
+            d = ldu.d().toFloatArray();
+        }
+        float[] z = adapter(peft, "down").z().getArray().toFloatArray();
+        int n = PIVOTS;
+        double mean = mean(d);
+        double std = sampleStd(d, mean); // official code: normal_(mean=D_r.mean(), std=D_r.std()), torch.std divides by n − 1
+        double zMean = mean(z);
+        double zStd = sampleStd(z, zMean);
+        // z_i ~ N(mean, std²) iid, n = 512: the sample mean has standard error std/√n, the sample std relative standard
+        // error 1/√(2(n − 1)) ≈ 3.1%, and the correlation with the pivots (independent draws) 1/√n ≈ 4.4%. Four
+        // standard errors each: a correct draw fails with probability below 2e-4. (n versus n − 1 in std, a factor
+        // 1.001 here, is below what 512 draws resolve.)
+        assertEquals(mean, zMean, 4 * std / Math.sqrt(n), "mean of z vs mean(D_r) = " + mean);
+        assertEquals(1.0, zStd / std, 4 / Math.sqrt(2.0 * (n - 1)), "std of z vs std(D_r) = " + std);
+        double covariance = 0;
+        for (int i = 0; i < n; i++) {
+            covariance += (z[i] - zMean) * (d[i] - mean);
+        }
+        double correlation = covariance / ((n - 1) * zStd * std);
+        assertEquals(0.0, correlation, 4 / Math.sqrt(n), "z is drawn, not D_r itself");
+    }
+
+    @Test
+    void normalInitLeavesTheModelUnchangedBecauseTheResidualUsesTheDrawnZ() {
+        Engine.getInstance().setRandomSeed(42);
+        NDArray in = manager.randomNormal(new Shape(5, PIVOTS));
+        float[] base = ModelRuns.forward(netWithKnownPivots(), in);
+        PeftModel peft = PeftModel.wrap(netWithKnownPivots(), LolduConfig.builder().r(PIVOTS).initMethod(LolduInit.NORMAL).targetModules("down").build());
+        LolduAdapter a = adapter(peft, "down");
+        float[] z = a.z().getArray().toFloatArray();
+        float[] d;
+        try (LduResult ldu = Lu.ldu(peft.hosts().get(0).base().weightCopy(manager), PIVOTS, manager)) {
+            d = ldu.d().toFloatArray();
+        }
+        // the draw is far from D_r (std ≈ 2.3), so a residual formed with D_r (the official code's zeros/ones/s_* path)
+        // would change W by σ0·B·diag(z − D_r)·A and the output with it
+        assertTrue(ModelRuns.maxAbsDiff(z, d) > 1f, "z differs from D_r");
+        // the frozen residual W − σ0·B·diag(z0)·A uses z0 = the drawn z
+        assertArrayEquals(z, a.stateTensors().get(LolduAdapter.KEY_Z_INIT).getArray().toFloatArray(), 0f);
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), in)) <= 1e-5f, "unchanged at initialisation (1e-5)");
+    }
+
+    private static double mean(float[] values) {
+        double sum = 0;
+        for (float v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+
+    private static double sampleStd(float[] values, double mean) {
+        double ss = 0;
+        for (float v : values) {
+            ss += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(ss / (values.length - 1));
     }
 
     @Test
@@ -184,6 +309,30 @@ class LolduTest {
         Engine.getInstance().setRandomSeed(4321); // a different draw of z0 must not matter: it is read from the file
         PeftModel loaded = PeftModel.load(net(7), dir, false);
         assertArrayEquals(expected, ModelRuns.forward(loaded.block(), x), 0f);
+    }
+
+    @Test
+    void aConfigParsedFromJsonInitialisesFromTheWeights() {
+        LolduConfig parsed = LolduConfig.fromJson(new JsonFields(config().build().toJson()));
+        TinyNet model = net(9);
+        float[] base = ModelRuns.forward(model, x);
+        PeftModel peft = PeftModel.wrap(model, parsed);
+        AdapterHost h = peft.hosts().get(0);
+        // LoLDU leaves the base weight as it was, so the host's weight is the original W
+        try (LduResult ldu = Lu.ldu(h.base().weightCopy(manager), manager)) {
+            // as for a built config: z0 = D_r exactly (same LAPACK elimination), not a placeholder
+            assertArrayEquals(ldu.d().get(":6").toFloatArray(), adapter(peft, h.path()).z().getArray().toFloatArray(), 0f);
+        }
+        assertTrue(ModelRuns.maxAbsDiff(base, ModelRuns.forward(peft.block(), x)) <= 1e-5f, "unchanged at initialisation (1e-5)");
+    }
+
+    @Test
+    void anAdapterWaitingForItsFileRefusesToRunOrMergeUntilLoaded(@TempDir Path dir) throws Exception {
+        PeftModel.wrap(net(10), config().build()).save(dir);
+        PeftModel waiting = PeftModel.wrap(net(10), org.peft4j.core.format.AdapterFiles.readConfig(dir));
+        PeftException run = assertThrows(PeftException.class, () -> ModelRuns.forward(waiting.block(), x));
+        assertTrue(run.getMessage().startsWith("LOLDU adapter: loldu_A") && run.getMessage().contains("PeftModel.load"), run.getMessage());
+        assertThrows(PeftException.class, () -> waiting.merge(true));
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.config.JsonFields;
+import org.peft4j.core.format.AdapterFiles;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.linalg.Svd;
@@ -163,6 +164,51 @@ class LoraSbTest {
     }
 
     @Test
+    void withLoraAlphaOtherThanRTheLatentIsSigmaOverSAndTheUpdateStaysTheTruncatedEstimate() {
+        Map<String, float[]> reference = referenceUpdates(net(11), 0.5f, 3);
+        // lora_alpha 12, r 3: s = 4 (methods-spec Choices #5: R_init = Σ_r / s, so s·B·R·A = trunc_r(ΔW) for any s)
+        LoraSbConfig c = config().loraAlpha(12).build();
+        assertEquals(4.0, c.scaling(), 0);
+        PeftModel peft = UpdateEstimator.wrap(net(11), c, batches(), Loss.softmaxCrossEntropyLoss());
+        for (AdapterHost h : peft.hosts()) {
+            LoraXsAdapter a = (LoraXsAdapter) h.adapter(PeftModel.DEFAULT_ADAPTER);
+            try (NDManager scratch = manager.newSubManager()) {
+                float[] delta = a.deltaWeight(scratch).toFloatArray();
+                // as with s = 1 (initialModelIsTheBasePlusTheTruncatedUpdate): 1e-5
+                assertTrue(ModelRuns.maxAbsDiff(reference.get(h.path()), delta) < 1e-5f, "s·B·R·A = trunc_r(ΔW) at " + h.path());
+                NDArray truncated = scratch.create(reference.get(h.path()), new Shape(HIDDEN, HIDDEN));
+                try (SvdResult svd = Svd.full().decompose(truncated, scratch)) {
+                    float[] sigma = svd.s().toFloatArray();
+                    float[] latent = a.latent().getArray().toFloatArray();
+                    for (int i = 0; i < 3; i++) {
+                        for (int j = 0; j < 3; j++) {
+                            // Σ_r ≤ ‖ΔW‖_2 ≤ 8 from a second float32 SVD (about 1e-6 of it), divided by s = 4: 1e-5
+                            assertEquals(i == j ? sigma[i] / 4 : 0, latent[i * 3 + j], 1e-5, "R[" + i + "," + j + "] at " + h.path());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void mergeGivesTheSameOutputsAndUnmergeRestoresTheBaseWeights() {
+        // s = 2, so a merge that dropped or doubled the scaling would not match the forward pass
+        PeftModel peft = UpdateEstimator.wrap(net(20), config().loraAlpha(6).build(), batches(), Loss.softmaxCrossEntropyLoss());
+        for (AdapterHost h : peft.hosts()) {
+            ((LoraXsAdapter) h.adapter(PeftModel.DEFAULT_ADAPTER)).latent().getArray().muli(1.3f).addi(0.05f); // as if trained
+        }
+        Map<String, float[]> weights = ModelRuns.snapshot(peft.block());
+        float[] unmerged = ModelRuns.forward(peft.block(), x);
+        peft.merge(true);
+        // W0 + s·B·R·A in one matrix instead of two paths: float32 round-off of 16-term sums, 1e-5
+        assertTrue(ModelRuns.maxAbsDiff(unmerged, ModelRuns.forward(peft.block(), x)) < 1e-5f, "merged = unmerged");
+        peft.unmerge();
+        // W0 + Δ − Δ with |Δ| <= 1 (entries of the ±0.5 estimate, rescaled): 1e-6
+        ModelRuns.snapshot(peft.block()).forEach((k, v) -> assertArrayEquals(weights.get(k), v, 1e-6f, k));
+    }
+
+    @Test
     void estimatingLeavesTheModelAsItWas() {
         TinyNet model = net(12);
         Map<String, float[]> weights = ModelRuns.snapshot(model);
@@ -215,6 +261,32 @@ class LoraSbTest {
         PeftException e = assertThrows(PeftException.class, () -> PeftModel.wrap(net(14), config().build()));
         assertTrue(e.getMessage().startsWith("update_estimate:"), e.getMessage());
         assertTrue(e.getMessage().contains("UpdateEstimator"), e.getMessage());
+    }
+
+    @Test
+    void aConfigParsedFromJsonNeedsAnEstimateLikeABuiltOne() {
+        LoraSbConfig parsed = LoraSbConfig.fromJson(new JsonFields(config().build().toJson()));
+        PeftException e = assertThrows(PeftException.class, () -> PeftModel.wrap(net(11), parsed));
+        assertTrue(e.getMessage().startsWith("update_estimate:"), e.getMessage());
+        Map<String, float[]> reference = referenceUpdates(net(11), 0.5f, 3);
+        try (UpdateEstimate estimate = estimate(net(11), parsed)) {
+            PeftModel peft = PeftModel.wrap(net(11), parsed.withUpdateEstimate(estimate));
+            for (AdapterHost h : peft.hosts()) {
+                try (NDManager scratch = manager.newSubManager()) {
+                    float[] delta = h.adapter(PeftModel.DEFAULT_ADAPTER).deltaWeight(scratch).toFloatArray();
+                    // s·B·R·A = trunc_r(ΔW) as for a built config (1e-5, as in initialModelIsTheBasePlusTheTruncatedUpdate)
+                    assertTrue(ModelRuns.maxAbsDiff(reference.get(h.path()), delta) < 1e-5f, h.path());
+                }
+            }
+        }
+    }
+
+    @Test
+    void anAdapterWaitingForItsFileRefusesToRunUntilLoaded(@TempDir Path dir) throws Exception {
+        UpdateEstimator.wrap(net(18), config().build(), batches(), Loss.softmaxCrossEntropyLoss()).save(dir);
+        PeftModel waiting = PeftModel.wrap(net(18), AdapterFiles.readConfig(dir));
+        PeftException e = assertThrows(PeftException.class, () -> ModelRuns.forward(waiting.block(), x));
+        assertTrue(e.getMessage().startsWith("LORA_SB adapter: lora_A.weight") && e.getMessage().contains("PeftModel.load"), e.getMessage());
     }
 
     @Test

@@ -174,8 +174,36 @@ class LoraXsTest {
         LoraXsConfig back = LoraXsConfig.fromJson(new JsonFields(c.toJson()));
         assertEquals(c.toJson(), back.toJson());
         assertEquals(16.0 / 12, back.scaling(), 1e-12);
-        assertTrue(back.fromFile());
         assertEquals(1.0, LoraXsConfig.builder().r(7).targetModules("q").build().scaling(), 0, "lora_alpha defaults to r");
+    }
+
+    @Test
+    void aConfigParsedFromJsonInitialisesFromTheWeights() {
+        LoraXsConfig parsed = LoraXsConfig.fromJson(new JsonFields(LoraXsConfig.builder().r(3).targetModules("down").build().toJson()));
+        RectangularNet model = new RectangularNet(manager, 6, 10, 3);
+        NDArray w = ((org.peft4j.core.nn.LinearLayer) model.module("down")).weightCopy(manager).duplicate();
+        LoraXsAdapter a = adapter(PeftModel.wrap(model, parsed), "down");
+        try (SvdResult full = Svd.full().decompose(w, manager)) {
+            float[] s = full.s().toFloatArray();
+            // A = Σ_r V_rᵀ as for a built config: its row norms are the top singular values (1e-4·S[0], as above)
+            float[] rowNorms = a.loraA().getArray().square().sum(new int[] {1}).sqrt().toFloatArray();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(s[i], rowNorms[i], 1e-4f * s[0], "row " + i + " of A has norm S[" + i + "]");
+            }
+        }
+        NDArray b = a.loraB().getArray();
+        assertTrue(b.transpose().matMul(b).sub(manager.eye(3)).abs().max().getFloat() < 1e-5f, "B = U_r: BᵀB = I (1e-5)");
+    }
+
+    @Test
+    void anAdapterWaitingForItsFileRefusesToRunOrMergeUntilLoaded(@TempDir Path dir) throws Exception {
+        PeftModel.wrap(net(8), config().build()).save(dir);
+        // the loader's parser leaves the factors to the file; wrapping with it and loading nothing must not
+        // give a silent adapter
+        PeftModel waiting = PeftModel.wrap(net(8), AdapterFiles.readConfig(dir));
+        PeftException run = assertThrows(PeftException.class, () -> ModelRuns.forward(waiting.block(), x));
+        assertTrue(run.getMessage().startsWith("LORA_XS adapter: lora_A.weight") && run.getMessage().contains("PeftModel.load"), run.getMessage());
+        assertThrows(PeftException.class, () -> waiting.merge(true));
     }
 
     @Test
