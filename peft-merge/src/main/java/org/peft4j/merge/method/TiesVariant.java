@@ -1,8 +1,12 @@
 package org.peft4j.merge.method;
 
 /**
- * Which TIES consensus rule is used after trimming (methods-spec.md, Choices #9). Both trim with
- * magnitude pruning, elect +1 on a tie and never count a zero entry as agreeing.
+ * Which TIES consensus rule is used after trimming (methods-spec.md, Choices #9). Both trim each
+ * tensor with magnitude pruning, elect +1 on a tie and never count a zero entry as agreeing.
+ *
+ * <p>The third rule of Choices #9, the TIES authors' own code (also used by LiNeS), trims over the
+ * whole model and resolves ties with a model-wide majority sign; it needs statistics over every
+ * tensor, so it is not a per-tensor variant but {@link org.peft4j.merge.global.TiesOriginal}.
  */
 public enum TiesVariant {
     /**
