@@ -16,20 +16,49 @@ import org.peft4j.merge.method.TaskVectorCombiner;
  * LiNeS applied to a merged task vector: {@code theta = theta_base + lambda(key) * combine(theta_i -
  * theta_base)} ({@code combine} is task arithmetic, TIES, DARE...). With one input and {@link
  * TaskArithmetic} weight 1 this is the single-task form; the final model uses coefficient 1, as in
- * the paper. Keys the base lacks (a new head) are not scaled: {@link
- * org.peft4j.merge.checkpoint.MergedCheckpoint} keeps them from the first input by default.
+ * the paper.
+ *
+ * <p>A trained head stays as fine-tuned, outside the task vector (methods-spec.md Choices #12). Keys
+ * the base lacks are never merged: {@link org.peft4j.merge.checkpoint.MergedCheckpoint} keeps them
+ * from the first input that has them (by default). A head the base also carries (randomly
+ * initialised, or trained for another task) would be scaled by {@code alpha} like every tensor
+ * outside the blocks, unless {@link #keep()} selects it: such a key is taken from the first input
+ * unchanged, the same tensor the no-base-key path keeps, and left out of {@link #multiTaskAlpha}'s
+ * norms.
  *
  * @param combiner how the task vectors are merged (the official code's task arithmetic is a plain
  *     sum, methods-spec.md Choices #10)
  * @param schedule the per-block scales
+ * @param keep keys taken from the first input as fine-tuned (default {@link FineTunedKeys#none()})
  */
-public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) implements MergeMethod {
+public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule, FineTunedKeys keep)
+        implements MergeMethod {
 
     /** Validates. */
     public LinesMerge {
-        if (combiner == null || schedule == null) {
-            throw new IllegalArgumentException("combiner and schedule must not be null");
+        if (combiner == null || schedule == null || keep == null) {
+            throw new IllegalArgumentException("combiner, schedule and keep must not be null");
         }
+    }
+
+    /**
+     * Keeps no key as fine-tuned beyond those the base lacks.
+     *
+     * @param combiner how the task vectors are merged
+     * @param schedule the per-block scales
+     */
+    public LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) {
+        this(combiner, schedule, FineTunedKeys.none());
+    }
+
+    /**
+     * The same merge keeping other keys as fine-tuned.
+     *
+     * @param newKeep keys taken from the first input unchanged
+     * @return a new merge
+     */
+    public LinesMerge withKeep(FineTunedKeys newKeep) {
+        return new LinesMerge(combiner, schedule, newKeep);
     }
 
     /** {@inheritDoc} */
@@ -51,6 +80,11 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) im
     /** {@inheritDoc} */
     @Override
     public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {
+        if (keep.matches(tensorName)) {
+            try (NDArray first = inputs.get(0)) {
+                return first.duplicate(); // as fine-tuned, from the first input
+            }
+        }
         double lambda = schedule.lambda(tensorName);
         NDArray result;
         try (NDScope scope = new NDScope()) {
@@ -74,13 +108,37 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule) im
      */
     public static double multiTaskAlpha(
             CheckpointView base, List<CheckpointView> inputs, TaskVectorCombiner combiner, NDManager manager) {
+        return multiTaskAlpha(base, inputs, combiner, FineTunedKeys.none(), manager);
+    }
+
+    /**
+     * The multi-task {@code alpha} of {@link #multiTaskAlpha(CheckpointView, List, TaskVectorCombiner,
+     * NDManager)} with the keys kept as fine-tuned left out of both norms (they are outside the task
+     * vector).
+     *
+     * @param base base checkpoint
+     * @param inputs fine-tuned checkpoints, {@code T} of them
+     * @param combiner the merge whose task vector LiNeS will scale
+     * @param keep keys outside the task vector (pass the merge's {@link #keep()})
+     * @param manager where temporaries are created (its device); nothing is left in it
+     * @return alpha
+     */
+    public static double multiTaskAlpha(
+            CheckpointView base,
+            List<CheckpointView> inputs,
+            TaskVectorCombiner combiner,
+            FineTunedKeys keep,
+            NDManager manager) {
         if (inputs == null || inputs.isEmpty()) {
             throw new IllegalArgumentException("inputs must hold at least one checkpoint");
+        }
+        if (keep == null) {
+            throw new IllegalArgumentException("keep must not be null (use FineTunedKeys.none())");
         }
         double sumNorm = 0;
         double mergedNorm = 0;
         for (String name : base.names()) {
-            if (!base.spec(name).isFloating()) {
+            if (!base.spec(name).isFloating() || keep.matches(name)) {
                 continue;
             }
             try (NDManager scratch = manager.newSubManager()) {

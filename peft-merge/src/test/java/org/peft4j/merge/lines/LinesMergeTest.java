@@ -1,6 +1,8 @@
 package org.peft4j.merge.lines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.peft4j.merge.Arrays32.assertValues;
 
 import ai.djl.ndarray.NDArray;
@@ -78,5 +80,58 @@ class LinesMergeTest {
         CheckpointView b = ckpt("layer.0.w", new float[] {-1, -1, 1, 2});
         double alpha = LinesMerge.multiTaskAlpha(base, List.of(a, b), Ties.of(1.0, 1, 1), manager);
         assertEquals(9.0 / 13.0, alpha, 1e-7);
+    }
+
+    // ---- a head the base carries (methods-spec.md Choices #12) ------------------------------------
+
+    // base and two fine-tunes over L = 2 blocks and a classifier the base carries (random init);
+    // tau in the blocks: a [2, 0], b [0, 2]; classifier tau: a [4, -4], b [-2, 6]
+    private static CheckpointView headBase() {
+        return ckpt("layer.0.w", new float[] {1, 1}, "layer.1.w", new float[] {1, 1}, "classifier.weight", new float[] {1, 1});
+    }
+
+    private static CheckpointView headA() {
+        return ckpt("layer.0.w", new float[] {3, 1}, "layer.1.w", new float[] {3, 1}, "classifier.weight", new float[] {5, -3});
+    }
+
+    private static CheckpointView headB() {
+        return ckpt("layer.0.w", new float[] {1, 3}, "layer.1.w", new float[] {1, 3}, "classifier.weight", new float[] {-1, 7});
+    }
+
+    // alpha 0.5, beta 0.5: lambda 0.5 in layer.0, 1 in layer.1 and 0.5 outside the blocks. Task
+    // arithmetic sums tau: blocks [2, 2]; without keep the classifier gets 1 + 0.5 * [2, 2] = [2, 2].
+    @Test
+    void aHeadTheBaseCarriesIsScaledByAlphaUnlessKept() {
+        LinesMerge lines = new LinesMerge(TaskArithmetic.of(1, 1), LinesSchedule.multiTask(0.5, 0.5, 2));
+        List<CheckpointView> inputs = List.of(headA(), headB());
+        MergedCheckpoint scaled = MergedCheckpoint.of(headBase(), inputs, lines);
+        assertValues(new float[] {2, 2}, scaled.load("classifier.weight", manager), 0);
+
+        MergedCheckpoint kept = MergedCheckpoint.of(headBase(), inputs, lines.withKeep(FineTunedKeys.of("^classifier\\.")));
+        // the first input's head, as for a key the base lacks; the blocks are unchanged
+        assertValues(new float[] {5, -3}, kept.load("classifier.weight", manager), 0);
+        assertValues(new float[] {2, 2}, kept.load("layer.0.w", manager), 0);
+        assertValues(new float[] {3, 3}, kept.load("layer.1.w", manager), 0);
+    }
+
+    // TIES at density 1 (PEFT rule): blocks sum to [2, 2] in each block and TIES gives [2, 2]
+    // (each entry has one non-zero agreeing value), so L1 4 + 4 = 8 for both norms over the blocks.
+    // The classifier adds |[2, 2]| = 4 to the sum norm and, TIES electing [+, +] with means [4, 6],
+    // 10 to the merged norm: alpha with the head (8 + 4) / (2 (8 + 10)) = 1/3, without it 8 / 16 = 1/2.
+    @Test
+    void multiTaskAlphaLeavesKeptKeysOutOfBothNorms() {
+        List<CheckpointView> inputs = List.of(headA(), headB());
+        double with = LinesMerge.multiTaskAlpha(headBase(), inputs, Ties.of(1.0, 1, 1), manager);
+        double without = LinesMerge.multiTaskAlpha(
+                headBase(), inputs, Ties.of(1.0, 1, 1), FineTunedKeys.of("^classifier\\."), manager);
+        // sums of a few small integers, divided once: 1e-12
+        assertEquals(1.0 / 3.0, with, 1e-12);
+        assertEquals(0.5, without, 1e-12);
+    }
+
+    @Test
+    void anInvalidKeepPatternIsRefusedNamingIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FineTunedKeys.of("^head\\.", "classifier("));
+        assertTrue(e.getMessage().contains("regexes[1]") && e.getMessage().contains("classifier("), e.getMessage());
     }
 }
