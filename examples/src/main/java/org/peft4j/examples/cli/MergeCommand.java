@@ -7,9 +7,12 @@ import com.google.gson.JsonParser;
 
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.MergeProgressListener;
+import org.peft4j.merge.checkpoint.PassProgressListener;
 import org.peft4j.merge.checkpoint.SafetensorsCheckpoint;
 import org.peft4j.merge.checkpoint.StreamingMerger;
 import org.peft4j.merge.checkpoint.StreamingReport;
+import org.peft4j.merge.global.TiesOriginal;
+import org.peft4j.merge.lines.FineTunedKeys;
 import org.peft4j.merge.lines.LinesMerge;
 import org.peft4j.merge.lines.LinesSchedule;
 import org.peft4j.merge.method.Dare;
@@ -54,8 +57,9 @@ import java.util.regex.PatternSyntaxException;
  *   - {path: ft-a/, weight: 1.0, density: 0.7}   # density per model: ties / dare_* only
  *   - {path: ft-b/, weight: 0.7}
  * density: 0.5               # ties / dare_*: fraction of each task vector kept, in (0, 1]
+ * variant: peft              # ties: peft | mergekit | original; dare_*: peft | mergekit
  * seed: 42                   # dare_*: the mask seed
- * lines: {alpha: auto}       # optional, with task_arithmetic / ties / dare_*: scale per block depth
+ * lines: {alpha: auto, keep: ['^classifier\.']}   # optional, with task_arithmetic / ties / dare_*
  * output: merged/model.safetensors
  * </pre>
  *
@@ -90,9 +94,13 @@ public final class MergeCommand implements Callable<Integer> {
             "linear", List.of("path", "weight"),
             "slerp", List.of("path"));
 
-    private static final List<String> LINES_KEYS = List.of("alpha", "beta", "block_pattern");
+    private static final List<String> LINES_KEYS = List.of("alpha", "beta", "block_pattern", "keep");
 
-    private static final List<String> VARIANTS = List.of("peft", "mergekit");
+    /** Consensus rules of {@code ties}; {@code dare_*} take all but {@code original}. */
+    private static final List<String> VARIANTS = List.of("peft", "mergekit", "original");
+
+    /** The TIES authors' rule: whole-model trim and majority sign, no per-model weights. */
+    private static final String ORIGINAL = "original";
 
     /** {@inheritDoc} */
     @Override
@@ -112,6 +120,7 @@ public final class MergeCommand implements Callable<Integer> {
         List<Path> paths = new ArrayList<>();
         double[] weights = new double[entries.size()];
         double[] densities = new double[entries.size()]; // NaN: the entry gives none
+        String variant = variant(r, method);
         for (int i = 0; i < entries.size(); i++) {
             String where = "models[" + i + "]";
             if (!(entries.get(i) instanceof Map)) {
@@ -121,6 +130,10 @@ public final class MergeCommand implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             Map<String, Object> entry = (Map<String, Object>) entries.get(i);
             requireKnownKeys(entry, where + ".", MODEL_KEYS.get(method), allKeys(MODEL_KEYS), "method " + method);
+            if (ORIGINAL.equals(variant) && entry.containsKey("weight")) {
+                throw new Peft4jCli.UsageError(recipe + ": " + where + ".weight is not allowed with variant original: the original TIES"
+                        + " averages the agreeing entries unweighted (scale the result with 'lambda', or use variant peft or mergekit)");
+            }
             paths.add(dir.resolve(string(entry, "path", true, where + ".path")));
             weights[i] = number(entry, "weight", 1.0, where + ".weight");
             densities[i] = number(entry, "density", Double.NaN, where + ".density");
@@ -147,7 +160,12 @@ public final class MergeCommand implements Callable<Integer> {
         }
 
         TaskVectorCombiner combiner = null;
-        MergeMethod mergeMethod;
+        MergeMethod mergeMethod = null; // for variant original: built once the checkpoints are open
+        Densities originalDensities = null;
+        double lambda = number(r, "lambda", 1.0, "lambda");
+        if (!Double.isFinite(lambda)) {
+            throw new Peft4jCli.UsageError(recipe + ": lambda must be a finite number, got " + lambda);
+        }
         try {
             switch (method) {
                 case "linear":
@@ -161,8 +179,12 @@ public final class MergeCommand implements Callable<Integer> {
                     mergeMethod = new Slerp(t);
                     break;
                 default:
-                    combiner = combiner(method, r, weights, densities);
-                    mergeMethod = new TaskVectorMerge(combiner, number(r, "lambda", 1.0, "lambda"));
+                    if (ORIGINAL.equals(variant)) {
+                        originalDensities = densities(r, densities, method);
+                        break;
+                    }
+                    combiner = combiner(method, variant, r, weights, densities);
+                    mergeMethod = new TaskVectorMerge(combiner, lambda);
                     break;
             }
         } catch (IllegalArgumentException e) {
@@ -172,6 +194,7 @@ public final class MergeCommand implements Callable<Integer> {
             throw new Peft4jCli.UsageError(recipe + ": 'lambda' and 'lines' do not go together: LiNeS sets the scale of the merged task vector"
                     + " per block (lines.alpha, lines.beta)");
         }
+        FineTunedKeys keep = r.get("lines") != null ? keep(linesBlock(r)) : FineTunedKeys.none();
 
         List<CheckpointView> inputs = new ArrayList<>();
         CheckpointView base = null;
@@ -182,8 +205,12 @@ public final class MergeCommand implements Callable<Integer> {
             if (baseFile != null) {
                 base = SafetensorsCheckpoint.open(baseFile);
             }
+            if (originalDensities != null) {
+                combiner = prepareOriginal(base, inputs, originalDensities, keep);
+                mergeMethod = new TaskVectorMerge(combiner, lambda);
+            }
             if (r.get("lines") != null) {
-                mergeMethod = lines(r, combiner, base, inputs);
+                mergeMethod = lines(r, combiner, keep, base, inputs);
             }
             if (output.getParent() != null) {
                 Files.createDirectories(output.getParent());
@@ -203,8 +230,8 @@ public final class MergeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private TaskVectorCombiner combiner(String method, Map<String, Object> r, double[] w, double[] perModel) {
-        boolean mergekit = variant(r);
+    private TaskVectorCombiner combiner(String method, String variant, Map<String, Object> r, double[] w, double[] perModel) {
+        boolean mergekit = "mergekit".equals(variant);
         if (method.equals("task_arithmetic")) {
             return new TaskArithmetic(Weights.of(w), bool(r, "normalize", false));
         }
@@ -261,17 +288,37 @@ public final class MergeCommand implements Callable<Integer> {
         return (long) s;
     }
 
-    // true for mergekit's rules, false for PEFT's (the default)
-    private boolean variant(Map<String, Object> r) {
+    // peft (the default), mergekit, or original (ties only); the key itself is checked against the method's keys earlier
+    private String variant(Map<String, Object> r, String method) {
         String v = string(r, "variant", false);
-        if (v != null && !VARIANTS.contains(v)) {
-            throw new Peft4jCli.UsageError(recipe + ": variant '" + v + "' is not allowed; allowed values: " + String.join(", ", VARIANTS));
+        if (v == null) {
+            return "peft";
         }
-        return "mergekit".equals(v);
+        List<String> allowed = method.equals("ties") ? VARIANTS : VARIANTS.subList(0, 2);
+        if (!allowed.contains(v)) {
+            throw new Peft4jCli.UsageError(recipe + ": variant '" + v + "' is not allowed" + (VARIANTS.contains(v) ? " with method " + method : "")
+                    + "; allowed values: " + String.join(", ", allowed));
+        }
+        return v;
     }
 
-    // only reached for task_arithmetic, ties and dare_* (the other methods do not accept the key), which need a base
-    private MergeMethod lines(Map<String, Object> r, TaskVectorCombiner combiner, CheckpointView base, List<CheckpointView> inputs) {
+    // TIES as its authors' code runs it: three streaming passes for the whole-model thresholds and majority sign
+    private TaskVectorCombiner prepareOriginal(CheckpointView base, List<CheckpointView> inputs, Densities densities, FineTunedKeys keep) {
+        TiesOriginal ties;
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+            ties = TiesOriginal.prepare(base, inputs, densities, key -> !keep.matches(key), PassProgressListener.printing(System.err), manager);
+        }
+        StringBuilder thresholds = new StringBuilder();
+        for (int t = 0; t < ties.tasks(); t++) {
+            thresholds.append(t == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.6g", ties.threshold(t)));
+        }
+        System.out.printf(Locale.ROOT, "TIES (original): %d entries per task vector, trim thresholds |tau| >= [%s], majority sign %+d%n",
+                ties.taskVectorLength(), thresholds, ties.majoritySign());
+        return ties;
+    }
+
+    // the lines mapping, its keys checked
+    private Map<String, Object> linesBlock(Map<String, Object> r) {
         Object raw = r.get("lines");
         if (!(raw instanceof Map)) {
             throw new Peft4jCli.UsageError(recipe + ": lines must be a mapping {" + String.join(", ", LINES_KEYS) + "}, got " + raw);
@@ -279,6 +326,45 @@ public final class MergeCommand implements Callable<Integer> {
         @SuppressWarnings("unchecked")
         Map<String, Object> l = (Map<String, Object>) raw;
         requireKnownKeys(l, "lines.", LINES_KEYS, Set.copyOf(LINES_KEYS), "lines");
+        Object alphaRaw = l.get("alpha");
+        if (alphaRaw == null) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.alpha is required; allowed values: a number, or auto (the multi-task alpha of the"
+                    + " merged task vector)");
+        }
+        if (!"auto".equals(alphaRaw) && (!(alphaRaw instanceof Number) || !Double.isFinite(((Number) alphaRaw).doubleValue()))) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.alpha must be a finite number or auto, got " + alphaRaw);
+        }
+        return l;
+    }
+
+    // lines.keep: regexes of keys taken from the first model as fine-tuned (a head the base carries)
+    private FineTunedKeys keep(Map<String, Object> l) {
+        Object raw = l.get("keep");
+        if (raw == null) {
+            return FineTunedKeys.none();
+        }
+        if (!(raw instanceof List)) {
+            throw new Peft4jCli.UsageError(recipe + ": lines.keep must be a list of regular expressions (keys kept as fine-tuned), got " + raw);
+        }
+        List<?> items = (List<?>) raw;
+        List<Pattern> patterns = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            if (!(items.get(i) instanceof String)) {
+                throw new Peft4jCli.UsageError(recipe + ": lines.keep[" + i + "] must be a regular expression string, got " + items.get(i));
+            }
+            try {
+                patterns.add(Pattern.compile((String) items.get(i)));
+            } catch (PatternSyntaxException e) {
+                throw new Peft4jCli.UsageError(recipe + ": lines.keep[" + i + "] is not a valid regular expression: " + Peft4jCli.oneLine(e));
+            }
+        }
+        return new FineTunedKeys(patterns);
+    }
+
+    // only reached for task_arithmetic, ties and dare_* (the other methods do not accept the key), which need a base
+    private MergeMethod lines(Map<String, Object> r, TaskVectorCombiner combiner, FineTunedKeys keep, CheckpointView base,
+            List<CheckpointView> inputs) {
+        Map<String, Object> l = linesBlock(r);
         String patternText = string(l, "block_pattern", false, "lines.block_pattern");
         Pattern pattern;
         try {
@@ -294,21 +380,14 @@ public final class MergeCommand implements Callable<Integer> {
             throw new Peft4jCli.UsageError(recipe + ": lines needs at least 2 blocks, but lines.block_pattern " + pattern + " finds " + blocks
                     + " in the base's keys");
         }
-        Object alphaRaw = l.get("alpha");
-        if (alphaRaw == null) {
-            throw new Peft4jCli.UsageError(recipe + ": lines.alpha is required; allowed values: a number, or auto (the multi-task alpha of the"
-                    + " merged task vector)");
-        }
+        Object alphaRaw = l.get("alpha"); // present and valid: checked by linesBlock
         boolean auto = "auto".equals(alphaRaw);
         double alpha;
         if (auto) {
             try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-                alpha = LinesMerge.multiTaskAlpha(base, inputs, combiner, manager);
+                alpha = LinesMerge.multiTaskAlpha(base, inputs, combiner, keep, manager);
             }
         } else {
-            if (!(alphaRaw instanceof Number) || !Double.isFinite(((Number) alphaRaw).doubleValue())) {
-                throw new Peft4jCli.UsageError(recipe + ": lines.alpha must be a finite number or auto, got " + alphaRaw);
-            }
             alpha = ((Number) alphaRaw).doubleValue();
         }
         double beta = number(l, "beta", 1 - alpha, "lines.beta");
@@ -316,9 +395,10 @@ public final class MergeCommand implements Callable<Integer> {
             throw new Peft4jCli.UsageError(recipe + ": lines.beta must be finite and >= 0, got " + beta
                     + (l.get("beta") == null ? " (the default 1 - alpha); give lines.beta" : ""));
         }
-        System.out.printf(Locale.ROOT, "LiNeS: alpha %.6f%s, beta %.6f, %d blocks%n", alpha,
-                auto ? " (auto: multi-task alpha of the merged task vector)" : "", beta, blocks);
-        return new LinesMerge(combiner, new LinesSchedule(alpha, beta, blocks, pattern));
+        System.out.printf(Locale.ROOT, "LiNeS: alpha %.6f%s, beta %.6f, %d blocks%s%n", alpha,
+                auto ? " (auto: multi-task alpha of the merged task vector)" : "", beta, blocks,
+                keep.isEmpty() ? "" : ", keys kept as fine-tuned: " + keep.patterns());
+        return new LinesMerge(combiner, new LinesSchedule(alpha, beta, blocks, pattern), keep);
     }
 
     private static Set<String> allKeys(Map<String, List<String>> perMethod) {

@@ -351,4 +351,122 @@ class MergeCommandTest {
                 + "lambda: 0.5\nlines: {alpha: 0.5}\noutput: o.safetensors\n");
         assertTrue(err.contains("'lambda'") && err.contains("'lines'"), err);
     }
+
+    // ---- ties variant original (the TIES authors' code; methods-spec.md Choices #9) ----------------
+
+    /*
+     * Three tensors, 8 entries per task vector (quarters: exact in float32):
+     *              embed.w            layer.0.w         layer.1.w
+     * base         [2, 2, 2]          [1, 1, 1]         [0, 0]
+     * tau_A        [-6, 0.25, 1.5]    [4, -1, 0.5]      [3, 2]
+     * tau_B        [1, 0.5, -8]       [-2, -1, 0.75]    [-3, 5]
+     * density 0.5: k = 8 - int(4) = 4; the 4th smallest |tau_A| over the model is 1.5, of |tau_B| 1
+     * (kept with its duplicate). Trimmed sums: embed [-5, 0, -6.5], layer.0 [2, -1, 0], layer.1 [0, 7];
+     * their signs add up to 2 - 3 = -1 over the model, so the zero sums elect -1. Agreeing means:
+     * embed [-6, 0, -8], layer.0 [4, -1, 0], layer.1 [-3 (B only), 3.5].
+     */
+    private static void tiesOriginalExample(Path dir, Object... extra) throws IOException {
+        checkpoint(dir.resolve("base.safetensors"), with(extra, 0, "embed.w", new float[] {2, 2, 2}, "layer.0.w", new float[] {1, 1, 1},
+                "layer.1.w", new float[] {0, 0}));
+        checkpoint(dir.resolve("a.safetensors"), with(extra, 1, "embed.w", new float[] {-4, 2.25f, 3.5f}, "layer.0.w", new float[] {5, 0, 1.5f},
+                "layer.1.w", new float[] {3, 2}));
+        checkpoint(dir.resolve("b.safetensors"), with(extra, 2, "embed.w", new float[] {3, 2.5f, -6}, "layer.0.w", new float[] {-1, 0, 1.75f},
+                "layer.1.w", new float[] {-3, 5}));
+    }
+
+    // extra = {name, base values, a values, b values}: appends the tensor of checkpoint i (0 base, 1 a, 2 b)
+    private static Object[] with(Object[] extra, int i, Object... nameValues) {
+        if (extra.length == 0) {
+            return nameValues;
+        }
+        Object[] all = java.util.Arrays.copyOf(nameValues, nameValues.length + 2);
+        all[nameValues.length] = extra[0];
+        all[nameValues.length + 1] = extra[1 + i];
+        return all;
+    }
+
+    // lambda 0.5: base + tau / 2. PEFT's per-tensor rule on layer.1.w keeps int(0.5 * 2) = 1 entry per
+    // task ([3, 0] and [0, 5]), elects [+, +] and gives 0 + [3, 5] / 2 = [1.5, 2.5] instead.
+    @Test
+    void tiesVariantOriginalTrimsOverTheWholeModelAndScalesByLambda(@TempDir Path tmp) throws IOException {
+        tiesOriginalExample(tmp);
+        String models = "base: base.safetensors\nmodels: [{path: a.safetensors}, {path: b.safetensors}]\ndensity: 0.5\nlambda: 0.5\n";
+        Files.writeString(tmp.resolve("o.yaml"), "method: ties\nvariant: original\n" + models + "output: o.safetensors\n");
+        Files.writeString(tmp.resolve("p.yaml"), "method: ties\n" + models + "output: p.safetensors\n");
+        String[] outErr = run(0, "merge", tmp.resolve("o.yaml").toString());
+        assertTrue(outErr[0].contains("8 entries per task vector") && outErr[0].contains("majority sign -1"), outErr[0]);
+        assertTrue(outErr[1].contains("[TIES magnitudes 1/2: 1/3] embed.w") && outErr[1].contains("[TIES majority sign: 3/3] layer.1.w"),
+                outErr[1]);
+        Path merged = tmp.resolve("o.safetensors");
+        assertArrayEquals(new float[] {-1, 2, -2}, read(merged, "embed.w"), 0f);
+        assertArrayEquals(new float[] {3, 0.5f, 1}, read(merged, "layer.0.w"), 0f);
+        assertArrayEquals(new float[] {-1.5f, 1.75f}, read(merged, "layer.1.w"), 0f);
+        run(0, "merge", tmp.resolve("p.yaml").toString());
+        assertArrayEquals(new float[] {1.5f, 2.5f}, read(tmp.resolve("p.safetensors"), "layer.1.w"), 0f);
+    }
+
+    @Test
+    void tiesVariantOriginalRefusesPerModelWeights(@TempDir Path tmp) throws IOException {
+        tiesOriginalExample(tmp);
+        String err = usageError(tmp, "bad.yaml", "method: ties\nvariant: original\nbase: base.safetensors\n"
+                + "models: [{path: a.safetensors}, {path: b.safetensors, weight: 2}]\ndensity: 0.5\noutput: o.safetensors\n");
+        assertTrue(err.contains("models[1].weight") && err.contains("variant original"), err);
+    }
+
+    @Test
+    void variantOriginalIsOnlyForTies(@TempDir Path tmp) throws IOException {
+        tiesOriginalExample(tmp);
+        String err = usageError(tmp, "bad.yaml", "method: dare_ties\nvariant: original\nbase: base.safetensors\n"
+                + "models: [{path: a.safetensors}]\ndensity: 0.5\noutput: o.safetensors\n");
+        assertTrue(err.contains("variant 'original'") && err.contains("method dare_ties") && err.contains("allowed values: peft, mergekit"), err);
+    }
+
+    // ---- lines.keep (methods-spec.md Choices #12) ----------------------------------------------------
+
+    // The base carries a classifier (tau_A [100, -100], tau_B [50, 50]). Kept as fine-tuned, it comes
+    // from the first model and stays out of the TIES statistics: with it, d would be 10 and both
+    // thresholds the 5th smallest magnitude, 2, which would drop B's -1 from layer.0.w[1]. LiNeS alpha
+    // 1, beta 0 scales nothing, so the body is base + the merged tau of the example above.
+    @Test
+    void linesKeepTakesAHeadTheBaseCarriesFromTheFirstModelAndOutOfTheTiesStatistics(@TempDir Path tmp) throws IOException {
+        tiesOriginalExample(tmp, "classifier.weight", new float[] {0, 0}, new float[] {100, -100}, new float[] {50, 50});
+        Files.writeString(tmp.resolve("recipe.yaml"), "method: ties\nvariant: original\nbase: base.safetensors\n"
+                + "models: [{path: a.safetensors}, {path: b.safetensors}]\ndensity: 0.5\n"
+                + "lines: {alpha: 1, beta: 0, keep: ['^classifier\\.']}\noutput: m.safetensors\n");
+        String out = run(0, "merge", tmp.resolve("recipe.yaml").toString())[0];
+        assertTrue(out.contains("8 entries per task vector") && out.contains("kept as fine-tuned"), out);
+        Path merged = tmp.resolve("m.safetensors");
+        assertArrayEquals(new float[] {100, -100}, read(merged, "classifier.weight"), 0f);
+        assertArrayEquals(new float[] {-4, 2, -6}, read(merged, "embed.w"), 0f);
+        assertArrayEquals(new float[] {5, 0, 1}, read(merged, "layer.0.w"), 0f);
+        assertArrayEquals(new float[] {-3, 3.5f}, read(merged, "layer.1.w"), 0f);
+    }
+
+    @Test
+    void withoutLinesKeepAHeadTheBaseCarriesIsScaledByAlpha(@TempDir Path tmp) throws IOException {
+        twoBlocks(tmp);
+        checkpoint(tmp.resolve("base.safetensors"), "embed.w", new float[2], "layer.0.w", new float[2], "layer.1.w", new float[2],
+                "classifier.weight", new float[] {1, 1});
+        checkpoint(tmp.resolve("a.safetensors"), "embed.w", new float[] {1, 2}, "layer.0.w", new float[] {1, 2}, "layer.1.w", new float[] {1, 2},
+                "classifier.weight", new float[] {5, -3});
+        String recipe = "method: task_arithmetic\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\n";
+        Files.writeString(tmp.resolve("scaled.yaml"), recipe + "lines: {alpha: 0.5}\noutput: s.safetensors\n");
+        Files.writeString(tmp.resolve("kept.yaml"), recipe + "lines: {alpha: 0.5, keep: [classifier]}\noutput: k.safetensors\n");
+        run(0, "merge", tmp.resolve("scaled.yaml").toString());
+        run(0, "merge", tmp.resolve("kept.yaml").toString());
+        // alpha 0.5 outside the blocks: 1 + 0.5 * [4, -4] = [3, -1]; kept: the fine-tuned [5, -3]
+        assertArrayEquals(new float[] {3, -1}, read(tmp.resolve("s.safetensors"), "classifier.weight"), 0f);
+        assertArrayEquals(new float[] {5, -3}, read(tmp.resolve("k.safetensors"), "classifier.weight"), 0f);
+    }
+
+    @Test
+    void anInvalidLinesKeepIsAUsageErrorNamingTheEntry(@TempDir Path tmp) throws IOException {
+        twoBlocks(tmp);
+        String err = usageError(tmp, "bad.yaml", "method: task_arithmetic\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\n"
+                + "lines: {alpha: 0.5, keep: ['head', 'classifier(']}\noutput: o.safetensors\n");
+        assertTrue(err.contains("lines.keep[1]") && err.contains("regular expression"), err);
+        err = usageError(tmp, "str.yaml", "method: task_arithmetic\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\n"
+                + "lines: {alpha: 0.5, keep: classifier}\noutput: o.safetensors\n");
+        assertTrue(err.contains("lines.keep must be a list"), err);
+    }
 }
