@@ -49,8 +49,10 @@ import org.peft4j.merge.sparsify.KthSmallestMagnitude;
  * {@link #prepare} computes by streaming over the checkpoints without holding the model: two passes
  * of radix selection for every task's threshold at once ({@link KthSmallestMagnitude}) and one pass
  * for the majority sign. The returned combiner then merges tensor by tensor like any other (the
- * merge itself is the fourth pass). Sums over tasks run in input order in float32, as {@code
- * tensor.sum(dim=0)} does for a few tasks; the majority count is exact (the original sums the signs in
+ * merge itself is the fourth pass). Sums over tasks run in float32 in input order, the same order in
+ * the majority pass and the merge, so both see the same zero sums (the original's {@code
+ * tensor.sum(dim=0)} may associate three or more tasks otherwise, which can only turn a rounding
+ * residue into an exact zero or back). The majority count is exact (the original sums the signs in
  * float32).
  *
  * <p>The task vector is every floating tensor of the base that the caller does not exclude (integer
