@@ -12,10 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.io.SafetensorsReader;
 import org.peft4j.core.io.SafetensorsWriter;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,22 +21,8 @@ import java.util.Map;
 /** {@code peft4j merge RECIPE} on tiny safetensors checkpoints written by the test. */
 class MergeCommandTest {
 
-    /** Runs the CLI capturing stdout and stderr. */
     private static String[] run(int expectedStatus, String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int status = Peft4jCli.execute(args);
-            assertEquals(expectedStatus, status, "exit status of " + String.join(" ", args) + "; stderr: " + e);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new String[] {o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+        return CliRun.run(expectedStatus, args);
     }
 
     /** Writes a checkpoint of 1-D float32 tensors: name, values, name, values, ... */

@@ -11,8 +11,8 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
+import org.peft4j.lora.FilePlaceholders;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -122,19 +122,7 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
         if (!awaitingFile) {
             return;
         }
-        boolean unfilled;
-        NDArray probe = a.getArray();
-        try (NDManager scratch = probe.getManager().newSubManager()) {
-            NDArray nan = probe.isNaN();
-            nan.attach(scratch);
-            unfilled = nan.any().getBoolean();
-        }
-        if (unfilled) {
-            throw new PeftException(LolduConfig.PEFT_TYPE + " adapter: " + KEY_A + " still holds the NaN placeholders that an adapter file"
-                    + " should have filled. Its config was parsed for loading a folder (AdapterFiles.readConfig), which skips initialising"
-                    + " from the model; load the folder with PeftModel.load or PeftModel.loadAdapter, or wrap with a config from"
-                    + " LolduConfig.fromJson, builder or toBuilder, which initialises the adapter");
-        }
+        FilePlaceholders.requireFilled(a.getArray(), LolduConfig.PEFT_TYPE, KEY_A, "LolduConfig");
         awaitingFile = false;
     }
 

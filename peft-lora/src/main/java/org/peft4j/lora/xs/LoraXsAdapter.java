@@ -12,8 +12,8 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
+import org.peft4j.lora.FilePlaceholders;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -110,19 +110,8 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
         if (!awaitingFile) {
             return;
         }
-        boolean unfilled;
-        NDArray probe = loraA.getArray();
-        try (NDManager scratch = probe.getManager().newSubManager()) {
-            NDArray nan = probe.isNaN();
-            nan.attach(scratch);
-            unfilled = nan.any().getBoolean();
-        }
-        if (unfilled) {
-            throw new PeftException(peftType + " adapter: " + KEY_A + " still holds the NaN placeholders that an adapter file should have"
-                    + " filled. Its config was parsed for loading a folder (AdapterFiles.readConfig), which skips initialising from the"
-                    + " model; load the folder with PeftModel.load or PeftModel.loadAdapter, or wrap with a config from the config"
-                    + " class's fromJson, builder or toBuilder, which initialises the adapter");
-        }
+        // LoRA-XS and LoRA-SB share this adapter; name the config class the user would use
+        FilePlaceholders.requireFilled(loraA.getArray(), peftType, KEY_A, "LORA_SB".equals(peftType) ? "LoraSbConfig" : "LoraXsConfig");
         awaitingFile = false;
     }
 
