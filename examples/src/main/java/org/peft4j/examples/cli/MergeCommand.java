@@ -205,12 +205,14 @@ public final class MergeCommand implements Callable<Integer> {
             if (baseFile != null) {
                 base = SafetensorsCheckpoint.open(baseFile);
             }
+            // the LiNeS settings are checked before any pass over the checkpoints, so a typo costs no I/O
+            LinesLayout layout = r.get("lines") != null ? linesLayout(r, base) : null;
             if (originalDensities != null) {
                 combiner = prepareOriginal(base, inputs, originalDensities, keep);
                 mergeMethod = new TaskVectorMerge(combiner, lambda);
             }
-            if (r.get("lines") != null) {
-                mergeMethod = lines(r, combiner, keep, base, inputs);
+            if (layout != null) {
+                mergeMethod = lines(r, layout, combiner, keep, base, inputs);
             }
             if (output.getParent() != null) {
                 Files.createDirectories(output.getParent());
@@ -361,9 +363,12 @@ public final class MergeCommand implements Callable<Integer> {
         return new FineTunedKeys(patterns);
     }
 
-    // only reached for task_arithmetic, ties and dare_* (the other methods do not accept the key), which need a base
-    private MergeMethod lines(Map<String, Object> r, TaskVectorCombiner combiner, FineTunedKeys keep, CheckpointView base,
-            List<CheckpointView> inputs) {
+    /** LiNeS' block pattern and the number of blocks it finds in the base. */
+    private record LinesLayout(Pattern pattern, int blocks) {}
+
+    // only reached for task_arithmetic, ties and dare_* (the other methods do not accept the key), which need a base;
+    // checks everything about lines that needs no pass over the tensors
+    private LinesLayout linesLayout(Map<String, Object> r, CheckpointView base) {
         Map<String, Object> l = linesBlock(r);
         String patternText = string(l, "block_pattern", false, "lines.block_pattern");
         Pattern pattern;
@@ -381,6 +386,18 @@ public final class MergeCommand implements Callable<Integer> {
                     + " in the base's keys");
         }
         Object alphaRaw = l.get("alpha"); // present and valid: checked by linesBlock
+        if (!"auto".equals(alphaRaw)) {
+            beta(l, ((Number) alphaRaw).doubleValue());
+        }
+        return new LinesLayout(pattern, blocks);
+    }
+
+    private MergeMethod lines(Map<String, Object> r, LinesLayout layout, TaskVectorCombiner combiner, FineTunedKeys keep, CheckpointView base,
+            List<CheckpointView> inputs) {
+        Map<String, Object> l = linesBlock(r);
+        Pattern pattern = layout.pattern();
+        int blocks = layout.blocks();
+        Object alphaRaw = l.get("alpha");
         boolean auto = "auto".equals(alphaRaw);
         double alpha;
         if (auto) {
@@ -390,15 +407,20 @@ public final class MergeCommand implements Callable<Integer> {
         } else {
             alpha = ((Number) alphaRaw).doubleValue();
         }
+        double beta = beta(l, alpha);
+        System.out.printf(Locale.ROOT, "LiNeS: alpha %.6f%s, beta %.6f, %d blocks%s%n", alpha,
+                auto ? " (auto: multi-task alpha of the merged task vector)" : "", beta, blocks,
+                keep.isEmpty() ? "" : ", keys kept as fine-tuned: " + keep.patterns());
+        return new LinesMerge(combiner, new LinesSchedule(alpha, beta, blocks, pattern), keep);
+    }
+
+    private double beta(Map<String, Object> l, double alpha) {
         double beta = number(l, "beta", 1 - alpha, "lines.beta");
         if (!(beta >= 0) || !Double.isFinite(beta)) {
             throw new Peft4jCli.UsageError(recipe + ": lines.beta must be finite and >= 0, got " + beta
                     + (l.get("beta") == null ? " (the default 1 - alpha); give lines.beta" : ""));
         }
-        System.out.printf(Locale.ROOT, "LiNeS: alpha %.6f%s, beta %.6f, %d blocks%s%n", alpha,
-                auto ? " (auto: multi-task alpha of the merged task vector)" : "", beta, blocks,
-                keep.isEmpty() ? "" : ", keys kept as fine-tuned: " + keep.patterns());
-        return new LinesMerge(combiner, new LinesSchedule(alpha, beta, blocks, pattern), keep);
+        return beta;
     }
 
     private static Set<String> allKeys(Map<String, List<String>> perMethod) {

@@ -396,6 +396,17 @@ class MergeCommandTest {
         assertTrue(err.contains("models[1].weight") && err.contains("variant original"), err);
     }
 
+    // usageError requires a single line on standard error: had the three statistics passes run, their
+    // progress lines would come first
+    @Test
+    void aBadLinesSettingWithVariantOriginalStopsBeforeAnyPass(@TempDir Path tmp) throws IOException {
+        tiesOriginalExample(tmp);
+        String err = usageError(tmp, "bad.yaml", "method: ties\nvariant: original\nbase: base.safetensors\n"
+                + "models: [{path: a.safetensors}, {path: b.safetensors}]\ndensity: 0.5\nlines: {alpha: 0.5, block_pattern: 'layer'}\n"
+                + "output: o.safetensors\n");
+        assertTrue(err.contains("lines.block_pattern") && err.contains("group 1"), err);
+    }
+
     @Test
     void variantOriginalIsOnlyForTies(@TempDir Path tmp) throws IOException {
         tiesOriginalExample(tmp);

@@ -25,7 +25,8 @@ import org.peft4j.merge.method.MergeMethod;
  *
  * <p>Keys: with a base, the base's keys in its order, followed by new keys of the inputs as {@link
  * NewKeyPolicy} says; without a base, the first input's keys. Floating tensors are merged; integer
- * tensors (position ids, counters) are copied from the base (or the first input). Every input must
+ * tensors (position ids, counters) are copied from the base (or the first input), and so are the keys
+ * the method takes from the first input ({@link MergeMethod#takesFromFirstInput}). Every input must
  * hold every merged key with the same shape; this is checked when the view is created, so a bad
  * input fails before anything is written.
  */
@@ -52,6 +53,14 @@ public final class MergedCheckpoint implements CheckpointView {
             TensorSpec ref = reference.spec(name);
             if (!ref.isFloating()) {
                 copies.put(name, reference);
+                continue;
+            }
+            if (method.takesFromFirstInput(name)) {
+                // kept as fine-tuned: read from input 0 only, so its shape may differ (a new task's head)
+                if (!inputs.get(0).contains(name)) {
+                    throw new MissingTensorException(name, "input 0");
+                }
+                copies.put(name, inputs.get(0));
                 continue;
             }
             for (int i = 0; i < inputs.size(); i++) {

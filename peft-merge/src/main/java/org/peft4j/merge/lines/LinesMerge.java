@@ -77,6 +77,12 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule, Fi
         }
     }
 
+    /** The keys of {@link #keep()}: taken from the first input, whatever the base holds. */
+    @Override
+    public boolean takesFromFirstInput(String tensorName) {
+        return keep.matches(tensorName);
+    }
+
     /** {@inheritDoc} */
     @Override
     public NDArray mergeOverwriting(String tensorName, NDArray base, NDArray inputs) {

@@ -7,8 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntFunction;
 import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
@@ -16,7 +18,10 @@ import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.adapter.ModulesToSaveHost;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.core.match.TargetMatcher;
+import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.nn.DenseWeights;
+import org.peft4j.core.nn.LinearLayers;
 import org.peft4j.lora.LoraAdapter;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.linalg.Svd;
@@ -172,8 +177,8 @@ public final class AdapterCombination {
      * @return the new adapter's config, as {@code model.config(newName)} returns it
      * @throws PeftException if an adapter does not exist or is not a {@code LORA} adapter, if
      *     {@code newName} is taken or invalid, if sources share a {@code modules_to_save} module or
-     *     have {@code lora_bias}, or if a selected layer has no source; no adapter is then added
-     *     (a failure after the adapter was created deletes it again)
+     *     have {@code lora_bias}, or if a selected layer has no source; every check runs before the
+     *     model is changed, so the model is then exactly as it was
      * @throws IllegalArgumentException if the weights do not match the adapters, if ranks differ
      *     with {@code linear}/{@code ties}/{@code dare_*}/{@code magnitude_prune} (PEFT's message),
      *     or if the SVD rank exceeds {@code min(out, in)} of a layer
@@ -201,14 +206,41 @@ public final class AdapterCombination {
         CombinationType effective = adapterNames.size() == 1 ? CombinationType.LINEAR : type;
         int newRank = CombinedAdapterConfig.newRank(effective, sources, svdRank);
         LoraConfig config = CombinedAdapterConfig.of(sources, newRank);
-        model.addAdapter(newName, config);
+        // Every check and every layer's factors come before the model is touched, so a refusal leaves
+        // it exactly as it was (wrapping a layer or deleting an adapter cannot be fully undone: hosts
+        // stay, and PeftModel.deleteAdapter re-activates, which unmerges).
+        List<NDManager> scratches = new ArrayList<>();
         try {
+            Map<String, LoraFactors> layers = new LinkedHashMap<>();
             for (AdapterHost host : model.hosts()) {
-                writeLayer(host, adapterNames, newName, effective, newRank);
+                LoraFactors combined = combineLayer(host, adapterNames, effective, newRank, scratches);
+                if (combined != null) {
+                    layers.put(host.path(), combined);
+                }
             }
-        } catch (RuntimeException e) {
-            model.deleteAdapter(newName);
-            throw e;
+            requireASourceOnEverySelectedLayer(model, config, layers.keySet(), adapterNames);
+            model.addAdapter(newName, config);
+            try {
+                for (AdapterHost host : model.hosts()) {
+                    Adapter target = host.adapter(newName);
+                    if (target != null) {
+                        Map<String, Parameter> state = target.stateTensors();
+                        LoraFactors combined = layers.get(host.path());
+                        DenseWeights.assign(state.get("lora_A.weight").getArray(), combined.a());
+                        DenseWeights.assign(state.get("lora_B.weight").getArray(), combined.b());
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                // not expected after the checks above; leave no half-written adapter behind
+                try {
+                    model.deleteAdapter(newName);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+        } finally {
+            scratches.forEach(NDManager::close);
         }
         return config;
     }
@@ -247,47 +279,65 @@ public final class AdapterCombination {
     }
 
     /**
-     * Writes the combined factors of one layer into the new adapter's {@code lora_A} / {@code
-     * lora_B}, the tensors a load from a file would fill ({@link
-     * org.peft4j.core.adapter.Adapter#stateTensors}).
+     * The combined factors of one layer, padded to the new rank, in a scratch manager added to
+     * {@code scratches}; {@code null} when no source adapts the layer.
      */
-    private void writeLayer(
-            AdapterHost host, List<String> adapterNames, String newName, CombinationType effective, int newRank) {
-        Adapter target = host.adapter(newName);
-        if (target == null) {
-            return;
-        }
-        Map<String, Parameter> state = target.stateTensors();
-        NDArray targetA = state.get("lora_A.weight").getArray();
-        NDArray targetB = state.get("lora_B.weight").getArray();
-        try (NDManager scratch = targetA.getManager().newSubManager()) {
-            List<LoraFactors> present = new ArrayList<>();
-            List<Double> presentWeights = new ArrayList<>();
-            for (int i = 0; i < adapterNames.size(); i++) {
-                Adapter source = host.adapter(adapterNames.get(i));
-                if (source == null) {
-                    continue; // PEFT: adapters absent from a layer are skipped there
-                }
-                if (!(source instanceof LoraAdapter)) {
-                    throw new PeftException("Adapter " + adapterNames.get(i) + " on layer " + host.path() + " is a "
-                            + source.peftType() + " adapter; add_weighted_adapter combines LORA adapters only");
-                }
-                LoraAdapter lora = (LoraAdapter) source;
-                present.add(new LoraFactors(
-                        DenseWeights.copy(lora.loraA().getArray(), scratch),
-                        DenseWeights.copy(lora.loraB().getArray(), scratch),
-                        lora.scaling()));
-                presentWeights.add(weights.get(i));
+    private LoraFactors combineLayer(
+            AdapterHost host, List<String> adapterNames, CombinationType effective, int newRank, List<NDManager> scratches) {
+        List<LoraAdapter> present = new ArrayList<>();
+        List<Double> presentWeights = new ArrayList<>();
+        for (int i = 0; i < adapterNames.size(); i++) {
+            Adapter source = host.adapter(adapterNames.get(i));
+            if (source == null) {
+                continue; // PEFT: adapters absent from a layer are skipped there
             }
-            if (present.isEmpty()) {
-                throw new PeftException("Layer " + host.path() + " is selected by the combined target_modules but none of "
+            if (!(source instanceof LoraAdapter)) {
+                throw new PeftException("Adapter " + adapterNames.get(i) + " on layer " + host.path() + " is a "
+                        + source.peftType() + " adapter; add_weighted_adapter combines LORA adapters only");
+            }
+            present.add((LoraAdapter) source);
+            presentWeights.add(weights.get(i));
+        }
+        if (present.isEmpty()) {
+            return null;
+        }
+        NDManager scratch = present.get(0).loraA().getArray().getManager().newSubManager();
+        scratches.add(scratch);
+        List<LoraFactors> factors = new ArrayList<>();
+        for (LoraAdapter lora : present) {
+            factors.add(new LoraFactors(
+                    DenseWeights.copy(lora.loraA().getArray(), scratch), DenseWeights.copy(lora.loraB().getArray(), scratch), lora.scaling()));
+        }
+        double[] w = presentWeights.stream().mapToDouble(Double::doubleValue).toArray();
+        LoraFactors combined = combineAs(effective, host.path(), factors, Weights.of(w), newRank);
+        return new LoraFactors(padRank(combined.a(), 0, newRank, scratch), padRank(combined.b(), 1, newRank, scratch), 1.0);
+    }
+
+    /**
+     * Refuses, before anything is added, a linear layer that the new config's targets select but
+     * that no source adapts (PEFT: "No matching LoRAs found"); the selection is {@link
+     * PeftModel#addAdapter}'s: linear layers and existing hosts, not inside another host.
+     */
+    private static void requireASourceOnEverySelectedLayer(
+            PeftModel model, LoraConfig config, Set<String> adapted, List<String> adapterNames) {
+        List<BlockPaths.Node> nodes = BlockPaths.walk(model.block());
+        List<String> hostPaths = new ArrayList<>();
+        for (BlockPaths.Node n : nodes) {
+            if (n.block() instanceof AdapterHost || n.block() instanceof ModulesToSaveHost) {
+                hostPaths.add(n.path());
+            }
+        }
+        for (BlockPaths.Node n : nodes) {
+            String path = n.path();
+            if (path.isEmpty() || adapted.contains(path) || hostPaths.stream().anyMatch(h -> path.startsWith(h + "."))) {
+                continue;
+            }
+            boolean linear = n.block() instanceof AdapterHost || LinearLayers.isLinear(n.block());
+            if (linear && TargetMatcher.decide(config.targets(), path, true) == TargetMatcher.Decision.TARGETED) {
+                throw new PeftException("Layer " + path + " is selected by the combined target_modules but none of "
                         + adapterNames + " adapts it (PEFT: \"No matching LoRAs found\"); give the sources target_modules,"
                         + " exclude_modules and layers_to_transform that cover the same layers");
             }
-            double[] w = presentWeights.stream().mapToDouble(Double::doubleValue).toArray();
-            LoraFactors combined = combineAs(effective, host.path(), present, Weights.of(w), newRank);
-            DenseWeights.assign(targetA, padRank(combined.a(), 0, newRank, scratch));
-            DenseWeights.assign(targetB, padRank(combined.b(), 1, newRank, scratch));
         }
     }
 

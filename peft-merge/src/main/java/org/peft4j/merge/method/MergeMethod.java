@@ -23,6 +23,18 @@ public interface MergeMethod {
     void requireInputCount(int inputCount);
 
     /**
+     * Whether the merged checkpoint takes this tensor unchanged from the first input instead of
+     * merging it (a head kept as fine-tuned): it is then not read from the base or the other inputs,
+     * and its shape may differ from theirs.
+     *
+     * @param tensorName checkpoint key
+     * @return false unless the method keeps the key as fine-tuned
+     */
+    default boolean takesFromFirstInput(String tensorName) {
+        return false;
+    }
+
+    /**
      * Merges one tensor, leaving the arguments unchanged.
      *
      * @param tensorName checkpoint key (seeds random masks, selects LiNeS scales)

@@ -1,5 +1,6 @@
 package org.peft4j.merge.sparsify;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteOrder;
@@ -172,11 +173,20 @@ public final class KthSmallestMagnitude {
         }
     }
 
-    // the float32 bit patterns of a piece, read in place (CPU) or copied to the host
+    // the float32 bit patterns of a piece, read in place (CPU) or copied to the host; the host copy of
+    // an accelerator array is closed here, so no temporary is left in the caller's manager
     private static IntBuffer bitsOf(NDArray piece) {
         if (piece.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException("pieces must be float32, got " + piece.getDataType());
         }
-        return piece.toByteBuffer(true).order(ByteOrder.nativeOrder()).asIntBuffer();
+        if (piece.getDevice().equals(Device.cpu())) {
+            return piece.toByteBuffer(true).order(ByteOrder.nativeOrder()).asIntBuffer();
+        }
+        try (NDArray host = piece.toDevice(Device.cpu(), true)) {
+            IntBuffer view = host.toByteBuffer(true).order(ByteOrder.nativeOrder()).asIntBuffer();
+            int[] bits = new int[view.remaining()];
+            view.get(bits);
+            return IntBuffer.wrap(bits);
+        }
     }
 }

@@ -7,6 +7,7 @@ import static org.peft4j.merge.Arrays32.assertValues;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.InMemoryCheckpoint;
 import org.peft4j.merge.checkpoint.MergedCheckpoint;
+import org.peft4j.merge.checkpoint.ShapeMismatchException;
 import org.peft4j.merge.method.TaskArithmetic;
 import org.peft4j.merge.method.Ties;
 
@@ -111,6 +113,22 @@ class LinesMergeTest {
         // the first input's head, as for a key the base lacks; the blocks are unchanged
         assertValues(new float[] {5, -3}, kept.load("classifier.weight", manager), 0);
         assertValues(new float[] {2, 2}, kept.load("layer.0.w", manager), 0);
+        assertValues(new float[] {3, 3}, kept.load("layer.1.w", manager), 0);
+    }
+
+    // A base whose head has another shape (a 3-way pretrained head, 2-way fine-tunes): without keep
+    // the view refuses the shape mismatch; with keep the head is the first input's, the blocks merge
+    // as above.
+    @Test
+    void aKeptHeadMayHaveAnotherShapeThanTheBases() {
+        CheckpointView base = ckpt("layer.0.w", new float[] {1, 1}, "layer.1.w", new float[] {1, 1}, "classifier.weight", new float[] {1, 1, 1});
+        LinesMerge lines = new LinesMerge(TaskArithmetic.of(1, 1), LinesSchedule.multiTask(0.5, 0.5, 2));
+        List<CheckpointView> inputs = List.of(headA(), headB());
+        assertThrows(ShapeMismatchException.class, () -> MergedCheckpoint.of(base, inputs, lines));
+
+        MergedCheckpoint kept = MergedCheckpoint.of(base, inputs, lines.withKeep(FineTunedKeys.of("^classifier\\.")));
+        assertEquals(new Shape(2), kept.spec("classifier.weight").shape());
+        assertValues(new float[] {5, -3}, kept.load("classifier.weight", manager), 0);
         assertValues(new float[] {3, 3}, kept.load("layer.1.w", manager), 0);
     }
 

@@ -323,15 +323,21 @@ class AddWeightedAdapterTest {
     }
 
     @Test
-    void layerSelectedByTheUnionButAdaptedByNoSourceIsRefusedAndRolledBack() {
+    void layerSelectedByTheUnionButAdaptedByNoSourceIsRefusedAndTheModelLeftAsItWas() {
         PeftModel peft = PeftModel.wrap(net, "a", source(2, 4, "query").build());
         peft.addAdapter("b", source(2, 4, "value").layersToTransform(0).layersPattern("layer").build());
+        peft.merge(true, "a");
+        List<String> hostsBefore = peft.hosts().stream().map(AdapterHost::path).toList();
+        Set<String> parametersBefore = BlockPaths.parameters(peft.block()).keySet();
         // the union takes a's (unrestricted) layer selection, so value of layer 1 is selected too
         PeftException e = assertThrows(PeftException.class,
                 () -> AdapterCombination.builder(CombinationType.CAT).weights(W).build()
                         .addWeightedAdapter(peft, List.of("a", "b"), "ab"));
         assertTrue(e.getMessage().contains("encoder.layer.1.attention.self.value"), e.getMessage());
         assertEquals(Set.of("a", "b"), peft.configs().keySet());
-        assertTrue(peft.hosts().stream().noneMatch(h -> h.adapter("ab") != null));
+        // no layer was wrapped for the refused adapter, and the merged adapter stays merged
+        assertEquals(hostsBefore, peft.hosts().stream().map(AdapterHost::path).toList());
+        assertEquals(parametersBefore, BlockPaths.parameters(peft.block()).keySet());
+        assertEquals(List.of("a"), peft.mergedAdapters());
     }
 }
