@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 import org.peft4j.core.PeftException;
+import org.peft4j.merge.consensus.SignElection;
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.MissingTensorException;
 import org.peft4j.merge.checkpoint.PassProgressListener;
@@ -19,6 +20,8 @@ import org.peft4j.merge.checkpoint.ShapeMismatchException;
 import org.peft4j.merge.checkpoint.TensorSpec;
 import org.peft4j.merge.method.Densities;
 import org.peft4j.merge.method.TaskVectorCombiner;
+import org.peft4j.merge.method.Ties;
+import org.peft4j.merge.method.TiesVariant;
 import org.peft4j.merge.method.Weights;
 import org.peft4j.merge.sparsify.KthSmallestMagnitude;
 
@@ -67,10 +70,7 @@ import org.peft4j.merge.sparsify.KthSmallestMagnitude;
  */
 public final class TiesOriginal implements TaskVectorCombiner {
 
-    /**
-     * Entries (over all tasks) merged together: 8 MiB of float32, as {@link
-     * org.peft4j.merge.method.Ties}.
-     */
+    /** Entries trimmed together: 8 MiB of float32, as {@link org.peft4j.merge.method.Ties}. */
     private static final long BLOCK = 1L << 21;
 
     private final float[] thresholds;
@@ -234,51 +234,36 @@ public final class TiesOriginal implements TaskVectorCombiner {
                     "tensor '" + tensorName + "': expected " + thresholds.length + " task tensors of " + size
                             + " entries, got shape " + taus.getShape());
         }
-        long n = size;
         NDArray result;
         try (NDScope scope = new NDScope()) {
-            NDArray flat = taus.reshape(tasks, n); // a view
-            long columns = Math.max(1, BLOCK / tasks);
-            for (long start = 0; start < n; start += columns) {
-                try (NDScope block = new NDScope()) {
-                    mergeBlock(flat.get(new NDIndex().addAllDim().addSliceDim(start, Math.min(n, start + columns))));
-                }
+            NDArray flat = taus.reshape(tasks, size); // a view
+            for (int t = 0; t < thresholds.length; t++) {
+                trimInBlocks(flat.get(t), thresholds[t]);
             }
-            result = flat.get(0).reshape(taus.getShape().slice(1));
+            // a majority of 0 elects -1, so those entries keep the negative values as in the original
+            result = Ties.consensusMean(
+                    taus, weights(), SignElection.TOTAL, TiesVariant.PEFT, majoritySign > 0 ? 1 : -1);
             NDScope.unregister(result);
         }
         NDScope.register(result);
         return result;
     }
 
-    // part: [T, m], a view of the stack; its row 0 receives the merged values
-    private void mergeBlock(NDArray part) {
-        int tasks = thresholds.length;
-        for (int t = 0; t < tasks; t++) {
-            trimInPlace(part.get(t), thresholds[t]);
+    // trims a 1-D row in place, BLOCK entries at a time, so |tau| and the mask stay block-sized
+    private static void trimInBlocks(NDArray row, float threshold) {
+        long n = row.size();
+        for (long start = 0; start < n; start += BLOCK) {
+            try (NDArray part = row.get(new NDIndex().addSliceDim(start, Math.min(n, start + BLOCK)))) {
+                trimInPlace(part, threshold);
+            }
         }
-        NDArray votes = sumOfRows(part.get(0).duplicate(), part);
-        // sign(votes) +- 1/2 has the elected sign where votes != 0 and the majority's where votes == 0;
-        // a majority of 0 selects the negative entries, as the original's where(s > 0, ...) does
-        NDArray elected = votes.signi().addi(majoritySign > 0 ? 0.5f : -0.5f).signi(); // [m], +1 or -1
-        // 1 where tau_i * s > 0 (tau_i agrees and is non-zero), else 0; exact in float arithmetic
-        NDArray agreeing = part.mul(elected).signi().subi(1f).signi().addi(1f); // [T, m]
-        part.muli(agreeing);
-        NDArray count = agreeing.sum(new int[] {0}).maximum(1f);
-        sumOfRows(part.get(0), part).divi(count);
-    }
-
-    // into += rows 1..T-1 of stack, in order (into is a copy or a view of row 0)
-    private static NDArray sumOfRows(NDArray into, NDArray stack) {
-        for (long t = 1; t < stack.getShape().get(0); t++) {
-            into.addi(stack.get(t));
-        }
-        return into;
     }
 
     private static void trimInPlace(NDArray tau, float threshold) {
         if (threshold > 0f) {
-            tau.muli(tau.abs().gte(threshold));
+            try (NDArray abs = tau.abs(); NDArray keep = abs.gte(threshold)) {
+                tau.muli(keep);
+            }
         }
     }
 

@@ -28,4 +28,21 @@ final class StackSum {
         }
         return first;
     }
+
+    /**
+     * Sums the rows into a new array, adding them in order (row 0, then 1, ...), so the result does
+     * not depend on how a reduction kernel associates the terms.
+     *
+     * @param stacked {@code [T, ...]} float32, left unchanged
+     * @return {@code [...]} float32, a new array in {@code stacked}'s manager
+     */
+    static NDArray ofRowsInOrder(NDArray stacked) {
+        NDArray sum = stacked.get(0).duplicate();
+        for (long i = 1; i < stacked.getShape().get(0); i++) {
+            try (NDArray row = stacked.get(i)) {
+                sum.addi(row);
+            }
+        }
+        return sum;
+    }
 }

@@ -118,13 +118,10 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
 
     /**
      * Sign election and the disjoint mean on already sparsified task vectors (shared by TIES and
-     * DARE-TIES). Overwrites {@code sparse} to save memory and leaves the result in its row 0.
+     * DARE-TIES), a tie (zero vote) electing +1. Overwrites {@code sparse} and leaves the result in
+     * its row 0.
      *
-     * <p>Works through the entries in blocks of {@link #BLOCK} entries, so every temporary (the
-     * elected sign, the agreement mask, the agreeing count) is a block-sized array (8 MiB at most)
-     * reused by the allocator instead of a tensor-sized one paged in afresh for every tensor.
-     *
-     * @param sparse sparsified task vectors {@code [T, ...]}, overwritten
+     * @param sparse sparsified task vectors {@code [T, ...]} float32, overwritten
      * @param weights one weight per task
      * @param election sign election
      * @param variant consensus rule
@@ -132,6 +129,36 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
      */
     static NDArray consensusMean(
             NDArray sparse, Weights weights, SignElection election, TiesVariant variant) {
+        return consensusMean(sparse, weights, election, variant, 1);
+    }
+
+    /**
+     * Sign election and the disjoint mean on already sparsified task vectors, with the sign that an
+     * entry whose votes sum to exactly 0 elects: +1 for PEFT and mergekit ({@link
+     * org.peft4j.merge.consensus.MajoritySignMask}); the whole-model majority sign for the TIES
+     * authors' code ({@link org.peft4j.merge.global.TiesOriginal}), where a majority of 0 selects
+     * the negative entries and so is passed as -1. With {@link SignElection#TOTAL} the votes are the
+     * task vectors summed in float32 in input order. Overwrites {@code sparse} to save memory and
+     * leaves the result in its row 0.
+     *
+     * <p>Works through the entries in blocks of {@link #BLOCK} entries, so every temporary (the
+     * elected sign, the agreement mask, the agreeing count) is a block-sized array (8 MiB at most)
+     * reused by the allocator instead of a tensor-sized one paged in afresh for every tensor.
+     *
+     * @param sparse sparsified task vectors {@code [T, ...]} float32, overwritten
+     * @param weights one weight per task
+     * @param election sign election
+     * @param variant consensus rule
+     * @param zeroVoteSign sign elected where the votes sum to 0: +1 or -1
+     * @return merged {@code [...]} float32 in {@code sparse}'s manager: a view of {@code sparse}'s
+     *     row 0
+     * @throws IllegalArgumentException if {@code zeroVoteSign} is neither +1 nor -1
+     */
+    public static NDArray consensusMean(
+            NDArray sparse, Weights weights, SignElection election, TiesVariant variant, int zeroVoteSign) {
+        if (zeroVoteSign != 1 && zeroVoteSign != -1) {
+            throw new IllegalArgumentException("zeroVoteSign must be +1 or -1, got " + zeroVoteSign);
+        }
         long tasks = sparse.getShape().get(0);
         long n = sparse.size() / tasks;
         NDArray result;
@@ -143,7 +170,7 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
                 try (NDScope block = new NDScope()) {
                     consensusMeanOfBlock(
                             flat.get(new NDIndex().addAllDim().addSliceDim(start, Math.min(n, start + columns))),
-                            weights, column, election, variant);
+                            weights, column, election, variant, 0.5f * zeroVoteSign);
                 }
             }
             result = flat.get(0).reshape(sparse.getShape().slice(1));
@@ -155,14 +182,21 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
 
     // part: [T, m], a view of the stack; its row 0 receives the merged values
     private static void consensusMeanOfBlock(
-            NDArray part, Weights weights, NDArray column, SignElection election, TiesVariant variant) {
+            NDArray part,
+            Weights weights,
+            NDArray column,
+            SignElection election,
+            TiesVariant variant,
+            float halfZeroVoteSign) {
         if (variant == TiesVariant.MERGEKIT) {
             part.muli(column); // mergekit elects the sign of w_i P_i
         }
-        NDArray votes = election == SignElection.TOTAL ? part.sum(new int[] {0}) : part.sign().sum(new int[] {0});
-        // sign(votes) + 1/2 is +1.5 or +0.5 where the elected sign is +1 (a tie, votes 0, elects +1,
-        // as MajoritySignMask) and -0.5 where it is -1: its sign is the elected sign, +1 or -1
-        NDArray elected = votes.signi().addi(0.5f).signi(); // [m]
+        NDArray votes = election == SignElection.TOTAL
+                ? StackSum.ofRowsInOrder(part)
+                : part.sign().sum(new int[] {0});
+        // sign(votes) +- 1/2 is +-1.5 or +-0.5 where votes != 0, with the sign of votes, and
+        // halfZeroVoteSign where votes == 0: its sign is the elected sign, +1 or -1
+        NDArray elected = votes.signi().addi(halfZeroVoteSign).signi(); // [m]
         // Agreement in float arithmetic, in place: sign(P_i * elected) is 1 where P_i agrees, 0
         // where P_i is 0 (a zero never agrees) and -1 where it disagrees; minus 1, sign, plus 1 maps
         // that to 1, 0, 0. Exact (every value is -2..1), and cheaper than a comparison to a bool
