@@ -354,10 +354,12 @@ public final class MergeCommand implements Callable<Integer> {
             if (!(items.get(i) instanceof String)) {
                 throw new Peft4jCli.UsageError(recipe + ": lines.keep[" + i + "] must be a regular expression string, got " + items.get(i));
             }
+            String regex = (String) items.get(i);
             try {
-                patterns.add(Pattern.compile((String) items.get(i)));
-            } catch (PatternSyntaxException e) {
-                throw new Peft4jCli.UsageError(recipe + ": lines.keep[" + i + "] is not a valid regular expression: " + Peft4jCli.oneLine(e));
+                patterns.addAll(FineTunedKeys.of(regex).patterns());
+            } catch (IllegalArgumentException e) {
+                String why = e.getCause() instanceof PatternSyntaxException syntax ? syntax.getDescription() : Peft4jCli.oneLine(e);
+                throw new Peft4jCli.UsageError(recipe + ": lines.keep[" + i + "] '" + regex + "' is not a valid regular expression: " + why);
             }
         }
         return new FineTunedKeys(patterns);

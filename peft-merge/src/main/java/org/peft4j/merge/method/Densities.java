@@ -41,9 +41,10 @@ public final class Densities {
             throw new IllegalArgumentException("densities must hold one value per input, got none");
         }
         for (int i = 0; i < densities.length; i++) {
-            if (!(densities[i] > 0.0 && densities[i] <= 1.0)) {
-                throw new IllegalArgumentException(
-                        "densities[" + i + "] must be in (0, 1] (fraction of entries kept), got " + densities[i]);
+            try {
+                Density.require(densities[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("densities[" + i + "]: " + e.getMessage(), e);
             }
         }
         return new Densities(Double.NaN, densities.clone());
