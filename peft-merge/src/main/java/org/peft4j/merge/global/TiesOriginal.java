@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntPredicate;
 import java.util.function.Predicate;
 import org.peft4j.core.PeftException;
 import org.peft4j.merge.consensus.SignElection;
@@ -102,7 +103,8 @@ public final class TiesOriginal implements TaskVectorCombiner {
 
     /**
      * Computes the whole-model statistics: reads every tensor of the task vector from the base and
-     * every input three times (two passes for the trim thresholds, one for the majority sign).
+     * every input three times (two passes for the trim thresholds, one for the majority sign); an
+     * input of density 1 keeps everything, so it is read only in the majority pass.
      * Memory: about three tensors at a time, plus block-sized temporaries.
      *
      * @param base base checkpoint
@@ -158,21 +160,21 @@ public final class TiesOriginal implements TaskVectorCombiner {
         }
         float[] thresholds = new float[tasks]; // 0: keep everything
         if (anySelection) {
-            forEachTaskTensor(keys, base, inputs, manager, "TIES magnitudes 1/2", listener, (key, t, tau) -> {
-                if (selections[t] != null) {
-                    try {
-                        selections[t].countFirstPass(tau);
-                    } catch (IllegalArgumentException e) {
+            // tasks of density 1 keep everything: they are not read in these passes
+            IntPredicate selecting = t -> selections[t] != null;
+            forEachTaskTensor(keys, base, inputs, selecting, manager, "TIES magnitudes 1/2", listener, (key, t, tau) -> {
+                try {
+                    selections[t].countFirstPass(tau);
+                } catch (IllegalArgumentException e) {
+                    if (tau.isNaN().any().getBoolean()) {
                         throw new PeftException(
                                 "the task vector of input " + t + " holds a NaN in tensor '" + key + "'", e);
                     }
+                    throw e;
                 }
             });
-            forEachTaskTensor(keys, base, inputs, manager, "TIES magnitudes 2/2", listener, (key, t, tau) -> {
-                if (selections[t] != null) {
-                    selections[t].countSecondPass(tau);
-                }
-            });
+            forEachTaskTensor(keys, base, inputs, selecting, manager, "TIES magnitudes 2/2", listener,
+                    (key, t, tau) -> selections[t].countSecondPass(tau));
             for (int t = 0; t < tasks; t++) {
                 thresholds[t] = selections[t] == null ? 0f : selections[t].value();
             }
@@ -328,11 +330,12 @@ public final class TiesOriginal implements TaskVectorCombiner {
         void accept(String key, int task, NDArray tau);
     }
 
-    // one pass: for each key, each task's tau = input - base, one task at a time
+    // one pass: for each key, each read task's tau = input - base, one task at a time
     private static void forEachTaskTensor(
             List<String> keys,
             CheckpointView base,
             List<CheckpointView> inputs,
+            IntPredicate readTask,
             NDManager manager,
             String pass,
             PassProgressListener listener,
@@ -342,6 +345,9 @@ public final class TiesOriginal implements TaskVectorCombiner {
             try (NDManager scratch = manager.newSubManager()) {
                 NDArray b = base.load(key, scratch);
                 for (int t = 0; t < inputs.size(); t++) {
+                    if (!readTask.test(t)) {
+                        continue;
+                    }
                     try (NDArray tau = inputs.get(t).load(key, scratch).subi(b)) {
                         action.accept(key, t, tau);
                     }
