@@ -97,7 +97,8 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
     /**
      * Creates an adapter whose {@code A}, {@code B} and {@code z0} are NaN placeholders for an
      * adapter file to fill (what the adapter loader wraps with, so that it does not decompose the
-     * weights). Until they are filled, running the adapter or merging it throws.
+     * weights): {@code A} {@code [r, in]}, {@code B} {@code [out, r]} and {@code z0} {@code [r]},
+     * float32, every entry NaN. Until they are filled, running the adapter or merging it throws.
      *
      * @param r the number of adapted pivots
      * @param in the layer's input size

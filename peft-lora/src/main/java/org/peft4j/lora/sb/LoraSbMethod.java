@@ -52,7 +52,7 @@ public final class LoraSbMethod implements PeftMethod {
         }
         NDManager m = site.manager();
         if (c.fromFile()) {
-            return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, r, in, out, c.scaling(), c.loraDropout(), m);
+            return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, LoraSbConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);
         }
         UpdateEstimate estimate = c.updateEstimate();
         if (estimate == null) {

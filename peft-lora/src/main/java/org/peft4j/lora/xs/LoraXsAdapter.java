@@ -47,6 +47,8 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     private final Parameter latent;
     /** True while the factors are NaN placeholders that an adapter file has yet to fill. */
     private volatile boolean awaitingFile;
+    /** The config class the error names while the placeholders are unfilled. */
+    private String configClass;
 
     /**
      * Creates an adapter from initial arrays, which it takes ownership of.
@@ -84,9 +86,12 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     /**
      * Creates an adapter whose {@code A}, {@code B} and {@code R} are NaN placeholders for an
      * adapter file to fill (what the adapter loader wraps with, so that it does not decompose the
-     * weights). Until they are filled, running the adapter or merging it throws.
+     * weights): {@code A} {@code [r, in]}, {@code B} {@code [out, r]} and {@code R} {@code [r, r]},
+     * float32, every entry NaN. Until they are filled, running the adapter or merging it throws.
      *
      * @param peftType the method's {@code peft_type}
+     * @param configClass the simple name of the method's config class ({@code LoraXsConfig} or
+     *     {@code LoraSbConfig}), named by the error while the placeholders are unfilled
      * @param r the rank
      * @param in the layer's input size
      * @param out the layer's output size
@@ -95,9 +100,11 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
      * @param manager the owner of the placeholders (its device is used)
      * @return the adapter
      */
-    public static LoraXsAdapter awaitingAdapterFile(String peftType, int r, long in, long out, double scaling, double dropout, NDManager manager) {
+    public static LoraXsAdapter awaitingAdapterFile(
+            String peftType, String configClass, int r, long in, long out, double scaling, double dropout, NDManager manager) {
         LoraXsAdapter a = new LoraXsAdapter(peftType, manager.full(new Shape(r, in), Float.NaN), manager.full(new Shape(out, r), Float.NaN),
                 manager.full(new Shape(r, r), Float.NaN), scaling, dropout);
+        a.configClass = configClass;
         a.awaitingFile = true;
         return a;
     }
@@ -110,8 +117,7 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
         if (!awaitingFile) {
             return;
         }
-        // LoRA-XS and LoRA-SB share this adapter; name the config class the user would use
-        FilePlaceholders.requireFilled(loraA.getArray(), peftType, KEY_A, "LORA_SB".equals(peftType) ? "LoraSbConfig" : "LoraXsConfig");
+        FilePlaceholders.requireFilled(loraA.getArray(), peftType, KEY_A, configClass);
         awaitingFile = false;
     }
 

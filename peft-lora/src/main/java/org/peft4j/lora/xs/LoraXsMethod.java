@@ -55,7 +55,7 @@ public final class LoraXsMethod implements PeftMethod {
         requireRank(r, in, out, site.path());
         NDManager m = site.manager();
         if (c.fromFile()) {
-            return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, r, in, out, c.scaling(), c.loraDropout(), m);
+            return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, LoraXsConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);
         }
         NDArray a;
         NDArray b;
