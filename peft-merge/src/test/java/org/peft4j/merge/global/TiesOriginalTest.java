@@ -108,6 +108,35 @@ class TiesOriginalTest {
     }
 
     /*
+     * The zero-majority path. One tensor, density 1 (k = 3 - int(3) = 0: nothing is trimmed),
+     * base [0.5, 0.5, 0.5]; halves throughout, so every difference and sum is exact in float32.
+     *
+     *   tau_A = A - base = [1.5, 0.5, 2.5] - 0.5 = [1, 0, 2]
+     *   tau_B = B - base = [-0.5, -2.5, 0.5] - 0.5 = [-1, -3, 0]
+     *   sum = [0, -3, 2], sign = [0, -, +]; sum of the signs over the model = 1 - 1 = 0, so the
+     *   majority sign is 0 and entry 0 keeps sign 0. The original's selection
+     *   where(s > 0, tau > 0, tau < 0) then takes the negative entries there:
+     *   entry 0: only tau_B's -1 -> -1 / 1 = -1 (tau_A's 1 is left out)
+     *   entry 1: elected -, tau_B's -3 agrees (tau_A's 0 never does) -> -3
+     *   entry 2: elected +, tau_A's 2 agrees (tau_B's 0 never does) -> 2
+     * With lambda 1: base + tau = [0.5 - 1, 0.5 - 3, 0.5 + 2] = [-0.5, -2.5, 2.5].
+     */
+    @Test
+    void aZeroMajoritySignMakesZeroSumEntriesKeepTheNegativeValues() {
+        CheckpointView base = checkpoint("w", new float[] {0.5f, 0.5f, 0.5f});
+        List<CheckpointView> inputs = List.of(
+                checkpoint("w", new float[] {1.5f, 0.5f, 2.5f}), checkpoint("w", new float[] {-0.5f, -2.5f, 0.5f}));
+        TiesOriginal ties = TiesOriginal.prepare(base, inputs, 1.0, manager);
+        assertEquals(0f, ties.threshold(0), "density 1 trims nothing");
+        assertEquals(0f, ties.threshold(1), "density 1 trims nothing");
+        assertEquals(0, ties.majoritySign());
+
+        MergedCheckpoint merged = MergedCheckpoint.of(base, inputs, new TaskVectorMerge(ties, 1.0));
+        // halves throughout: exact in float32, tolerance 0
+        assertValues(new float[] {-0.5f, -2.5f, 2.5f}, merged.load("w", manager), 0);
+    }
+
+    /*
      * Leaving embed.w out of the task vector: d = 5, k = 5 - int(2.5) = 3. |tau_A| over layer.0 and
      * layer.1 sorted: 0.5 1 2 3 4 -> 2; |tau_B|: 0.75 1 2 3 5 -> 2.
      */
