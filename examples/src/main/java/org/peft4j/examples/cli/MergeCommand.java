@@ -58,6 +58,7 @@ import java.util.regex.PatternSyntaxException;
  *   - {path: ft-b/, weight: 0.7}
  * density: 0.5               # ties / dare_*: fraction of each task vector kept, in (0, 1]
  * variant: peft              # ties: peft | mergekit | original; dare_*: peft | mergekit
+ * normalize: true            # with variant mergekit: mergekit's normalize (ties: true, dare_*: false by default)
  * seed: 42                   # dare_*: the mask seed
  * lines: {alpha: auto, keep: ['^classifier\.']}   # optional, with task_arithmetic / ties / dare_*
  * output: merged/model.safetensors
@@ -79,9 +80,9 @@ public final class MergeCommand implements Callable<Integer> {
     /** Top-level keys each method reads. */
     private static final Map<String, List<String>> KEYS = Map.of(
             "task_arithmetic", List.of("method", "base", "models", "normalize", "lambda", "lines", "output"),
-            "ties", List.of("method", "base", "models", "density", "variant", "lambda", "lines", "output"),
-            "dare_linear", List.of("method", "base", "models", "density", "seed", "variant", "lambda", "lines", "output"),
-            "dare_ties", List.of("method", "base", "models", "density", "seed", "variant", "lambda", "lines", "output"),
+            "ties", List.of("method", "base", "models", "density", "variant", "normalize", "lambda", "lines", "output"),
+            "dare_linear", List.of("method", "base", "models", "density", "seed", "variant", "normalize", "lambda", "lines", "output"),
+            "dare_ties", List.of("method", "base", "models", "density", "seed", "variant", "normalize", "lambda", "lines", "output"),
             "linear", List.of("method", "base", "models", "normalize", "output"),
             "slerp", List.of("method", "base", "models", "t", "output"));
 
@@ -121,6 +122,10 @@ public final class MergeCommand implements Callable<Integer> {
         double[] weights = new double[entries.size()];
         double[] densities = new double[entries.size()]; // NaN: the entry gives none
         String variant = variant(r, method);
+        if (!method.equals("task_arithmetic") && !method.equals("linear") && r.containsKey("normalize") && !"mergekit".equals(variant)) {
+            throw new Peft4jCli.UsageError(recipe + ": 'normalize' is mergekit's option and needs 'variant: mergekit' with method " + method
+                    + "; variant " + variant + " has no such choice");
+        }
         for (int i = 0; i < entries.size(); i++) {
             String where = "models[" + i + "]";
             if (!(entries.get(i) instanceof Map)) {
@@ -238,20 +243,44 @@ public final class MergeCommand implements Callable<Integer> {
             return new TaskArithmetic(Weights.of(w), bool(r, "normalize", false));
         }
         Densities densities = densities(r, perModel, method);
+        // mergekit's normalize defaults: true for ties, false for dare_linear and dare_ties
+        boolean normalize = mergekit && bool(r, "normalize", method.equals("ties"));
+        TiesVariant consensus = normalize ? TiesVariant.MERGEKIT : TiesVariant.MERGEKIT_UNNORMALIZED;
         switch (method) {
             case "ties":
                 Ties ties = Ties.of(densities, w);
-                return mergekit ? ties.withVariant(TiesVariant.MERGEKIT) : ties;
+                return mergekit ? ties.withVariant(consensus) : ties;
             case "dare_linear":
+                long linearSeed = seed(r);
+                if (normalize) {
+                    // without a consensus step mergekit divides the weighted sum by sum_i w_i (a sum under 1e-8 in
+                    // magnitude by 1), which is the same as normalising the weights
+                    w = normalizedWeights(w);
+                }
+                Dare linear = Dare.linear(densities, linearSeed, w);
+                return mergekit ? linear.withRescale(DareRescale.L1_NORM) : linear;
             case "dare_ties":
-                long seed = seed(r);
-                Dare dare = method.equals("dare_linear") ? Dare.linear(densities, seed, w) : Dare.ties(densities, seed, w);
-                return mergekit
-                        ? dare.withRescale(DareRescale.L1_NORM).withVariant(TiesVariant.MERGEKIT)
-                        : dare;
+                Dare dare = Dare.ties(densities, seed(r), w);
+                return mergekit ? dare.withRescale(DareRescale.L1_NORM).withVariant(consensus) : dare;
             default:
                 throw new IllegalStateException("no combiner for " + method);
         }
+    }
+
+    // w_i / sum_j w_j, or w unchanged where |sum_j w_j| < 1e-8 (mergekit's divisor rule)
+    private static double[] normalizedWeights(double[] w) {
+        double sum = 0;
+        for (double x : w) {
+            sum += x;
+        }
+        if (Math.abs(sum) < 1e-8) {
+            return w;
+        }
+        double[] out = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            out[i] = w[i] / sum;
+        }
+        return out;
     }
 
     // the top-level density, or one per model where an entry gives its own (the others fall back to the top-level one)

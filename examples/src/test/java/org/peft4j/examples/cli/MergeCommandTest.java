@@ -275,6 +275,45 @@ class MergeCommandTest {
         assertTrue(err.contains("variant 'lines'") && err.contains("peft, mergekit"), err);
     }
 
+    // mergekit's normalize defaults (methods-spec.md 6: ties true, dare_ties and dare_linear false), on PEFT's example
+    // with weights [2, 1] and density 1 (DARE keeps every entry and its L1 rescale is 1): the weighted election
+    // keeps [2,-5,7,2] of w_i t_i; normalize divides by the agreeing weights [2,3,3,1]. dare_linear sums
+    // 2 t1 + t2 = [1,-5,7,2], with normalize divided by 3. Small integers and thirds in float32: 1e-6.
+    @Test
+    void mergekitVariantAppliesNormalizeWithMergekitsDefaultPerMethod(@TempDir Path tmp) throws IOException {
+        peftTiesExample(tmp);
+        String models = "models: [{path: a.safetensors, weight: 2}, {path: b.safetensors, weight: 1}]\ndensity: 1\n";
+        String[][] cases = {
+            {"method: ties\nnormalize: false", "2,-5,7,2"},
+            {"method: dare_ties", "2,-5,7,2"},
+            {"method: dare_ties\nnormalize: true", "1,-1.6666666,2.3333333,2"},
+            {"method: dare_linear", "1,-5,7,2"},
+            {"method: dare_linear\nnormalize: true", "0.33333334,-1.6666666,2.3333333,0.6666667"},
+        };
+        for (int c = 0; c < cases.length; c++) {
+            Path recipe = tmp.resolve("r" + c + ".yaml");
+            Files.writeString(recipe, cases[c][0] + "\nvariant: mergekit\nbase: base.safetensors\n" + models + "output: m" + c + ".safetensors\n");
+            run(0, "merge", recipe.toString());
+            String[] parts = cases[c][1].split(",");
+            float[] want = new float[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                want[i] = Float.parseFloat(parts[i]);
+            }
+            assertArrayEquals(want, read(tmp.resolve("m" + c + ".safetensors"), "w"), 1e-6f, cases[c][0]);
+        }
+    }
+
+    @Test
+    void normalizeWithoutVariantMergekitIsAUsageError(@TempDir Path tmp) throws IOException {
+        peftTiesExample(tmp);
+        for (String method : new String[] {"ties", "dare_ties", "dare_linear"}) {
+            String err = usageError(tmp, method + ".yaml", "method: " + method + "\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\n"
+                    + "density: 1\nnormalize: true\noutput: o.safetensors\n");
+            assertTrue(err.contains("'normalize'") && err.contains("variant: mergekit") && err.contains("variant peft"), err);
+        }
+        assertTrue(Files.notExists(tmp.resolve("o.safetensors")));
+    }
+
     // mergekit's DARE rescale (methods-spec.md 6, Choices #8) multiplies the kept entries by
     // ||tau||_1 / ||masked tau||_1: whatever the mask, the merged task vector keeps the L1 norm of tau
     // and every kept entry is tau_j times one common factor. Sums of 64 float32 values below 10: 1e-4.

@@ -188,7 +188,7 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
             SignElection election,
             TiesVariant variant,
             float halfZeroVoteSign) {
-        if (variant == TiesVariant.MERGEKIT) {
+        if (variant.electsOnWeightedTensors()) {
             part.muli(column); // mergekit elects the sign of w_i P_i
         }
         NDArray votes = election == SignElection.TOTAL
@@ -204,16 +204,23 @@ public record Ties(Weights weights, Densities densities, SignElection election, 
         NDArray agreeing = part.mul(elected).signi().subi(1f).signi().addi(1f); // [T, m]
         part.muli(agreeing);
         NDArray divisor;
-        if (variant == TiesVariant.PEFT) {
-            // PEFT: disjoint mean of w_i P_i over the agreeing count, clamp(count, min=1)
-            if (!weights.allOnes()) {
-                part.muli(column);
-            }
-            divisor = agreeing.sum(new int[] {0}).maximum(1f);
-        } else {
-            // mergekit: divided by the sum of the agreeing weights (0 -> 1)
-            divisor = agreeing.muli(column).sum(new int[] {0});
-            divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false));
+        switch (variant) {
+            case PEFT:
+                // PEFT: disjoint mean of w_i P_i over the agreeing count, clamp(count, min=1)
+                if (!weights.allOnes()) {
+                    part.muli(column);
+                }
+                divisor = agreeing.sum(new int[] {0}).maximum(1f);
+                break;
+            case MERGEKIT:
+                // mergekit, normalize: true: divided by the sum of the agreeing weights (0 -> 1)
+                divisor = agreeing.muli(column).sum(new int[] {0});
+                divisor.addi(divisor.eq(0f).toType(DataType.FLOAT32, false));
+                break;
+            default:
+                // mergekit, normalize: false: the agreeing weighted entries summed
+                StackSum.intoFirstRow(part);
+                return;
         }
         StackSum.intoFirstRow(part).divi(divisor);
     }

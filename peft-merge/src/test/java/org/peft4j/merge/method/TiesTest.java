@@ -85,6 +85,14 @@ class TiesTest {
         assertValues(new float[] {1f, -5f / 3f, 7f / 3f, 2f}, ties.combine("w", peftExample()), 1e-6);
     }
 
+    // mergekit with normalize: false (dare_ties' default there): the same weighted election and
+    // agreement as above, the agreeing w_i t_i summed without a division: [2,-5,7,2].
+    @Test
+    void mergekitVariantWithoutNormalizeSumsTheAgreeingWeightedEntries() {
+        Ties ties = new Ties(Weights.of(2, 1), 1.0, SignElection.TOTAL, TiesVariant.MERGEKIT_UNNORMALIZED);
+        assertValues(new float[] {2f, -5f, 7f, 2f}, ties.combine("w", peftExample()), 1e-6);
+    }
+
     @Test
     void peftSignIsElectedOnUnweightedTensors() {
         // t1 = [1], t2 = [-1], w = [1, 3]: unweighted sum 0 -> +1 (tie), only t1 agrees -> 1*1/1 = 1.
@@ -109,7 +117,7 @@ class TiesTest {
         for (int i = 0; i < values.length; i++) {
             values[i] = random.nextInt(7) - 3; // -3..3, zero one time in seven
         }
-        double[] w = {0.5, 2, 1};
+        double[] w = {0.5, 2, -1}; // a negative weight flips that task's vote under mergekit's weighted election
         for (TiesVariant variant : TiesVariant.values()) {
             for (SignElection election : SignElection.values()) {
                 Ties ties = new Ties(Weights.of(w), 1.0, election, variant);
@@ -128,26 +136,32 @@ class TiesTest {
     }
 
     /** PEFT: sign of the sum of P_i (or of sign P_i), ties to +1; sum of w_i P_i over agreeing / max(count, 1).
-     *  mergekit: the sign elected on w_i P_i; divided by the sum of the agreeing weights (0 becomes 1). */
+     *  mergekit: the sign elected on w_i P_i, agreement of w_i P_i with it; divided by the sum of the agreeing
+     *  weights (0 becomes 1) with normalize, not divided without. */
     private static float referenceColumn(float[] v, int tasks, int n, int j, double[] w, SignElection election, TiesVariant variant) {
+        boolean weighted = variant != TiesVariant.PEFT;
         float votes = 0;
         for (int i = 0; i < tasks; i++) {
-            float p = variant == TiesVariant.MERGEKIT ? (float) (w[i] * v[i * n + j]) : v[i * n + j];
+            float p = weighted ? (float) (w[i] * v[i * n + j]) : v[i * n + j];
             votes += election == SignElection.TOTAL ? p : Math.signum(p);
         }
         float sign = votes >= 0 ? 1f : -1f;
         float sum = 0;
         float divisor = 0;
         for (int i = 0; i < tasks; i++) {
-            float p = v[i * n + j];
+            float p = weighted ? (float) (w[i] * v[i * n + j]) : v[i * n + j];
             if (p * sign > 0) {
-                sum += (float) (w[i] * p);
+                sum += (float) (w[i] * v[i * n + j]);
                 divisor += variant == TiesVariant.PEFT ? 1f : (float) w[i];
             }
         }
-        if (variant == TiesVariant.PEFT) {
-            return sum / Math.max(divisor, 1f);
+        switch (variant) {
+            case PEFT:
+                return sum / Math.max(divisor, 1f);
+            case MERGEKIT:
+                return sum / (divisor == 0 ? 1f : divisor);
+            default:
+                return sum;
         }
-        return sum / (divisor == 0 ? 1f : divisor);
     }
 }
