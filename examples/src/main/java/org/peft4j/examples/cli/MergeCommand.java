@@ -6,11 +6,13 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonParser;
 
 import org.peft4j.merge.checkpoint.CheckpointView;
+import org.peft4j.merge.checkpoint.FineTuneTransfer;
 import org.peft4j.merge.checkpoint.MergeProgressListener;
 import org.peft4j.merge.checkpoint.PassProgressListener;
 import org.peft4j.merge.checkpoint.SafetensorsCheckpoint;
 import org.peft4j.merge.checkpoint.StreamingMerger;
 import org.peft4j.merge.checkpoint.StreamingReport;
+import org.peft4j.merge.checkpoint.TaskVector;
 import org.peft4j.merge.global.TiesOriginal;
 import org.peft4j.merge.lines.FineTunedKeys;
 import org.peft4j.merge.lines.LinesMerge;
@@ -51,7 +53,7 @@ import java.util.regex.PatternSyntaxException;
  * {@code peft4j merge RECIPE}: merges checkpoints tensor by tensor as a JSON or YAML recipe says.
  *
  * <pre>
- * method: ties               # task_arithmetic | ties | dare_linear | dare_ties | linear | slerp
+ * method: ties               # task_arithmetic | ties | dare_linear | dare_ties | linear | slerp | transfer
  * base: base-model/          # a .safetensors file, an index.json or a model folder
  * models:
  *   - {path: ft-a/, weight: 1.0, density: 0.7}   # density per model: ties / dare_* only
@@ -69,13 +71,14 @@ import java.util.regex.PatternSyntaxException;
  */
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = {"Merge checkpoints as a JSON or YAML recipe says (task arithmetic, TIES, DARE, linear, SLERP, with",
-            "optional LiNeS scaling), streaming tensor by tensor so memory stays at a few tensors; prints progress per tensor."})
+            "optional LiNeS scaling; or fine-tuning transfer of a task vector onto another checkpoint), streaming tensor",
+            "by tensor so memory stays at a few tensors; prints progress per tensor."})
 public final class MergeCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "RECIPE", description = "recipe file (.json, .yaml or .yml)")
     private Path recipe;
 
-    private static final List<String> METHODS = List.of("task_arithmetic", "ties", "dare_linear", "dare_ties", "linear", "slerp");
+    private static final List<String> METHODS = List.of("task_arithmetic", "ties", "dare_linear", "dare_ties", "linear", "slerp", "transfer");
 
     /** Top-level keys each method reads. */
     private static final Map<String, List<String>> KEYS = Map.of(
@@ -84,7 +87,8 @@ public final class MergeCommand implements Callable<Integer> {
             "dare_linear", List.of("method", "base", "models", "density", "seed", "variant", "normalize", "lambda", "lines", "output"),
             "dare_ties", List.of("method", "base", "models", "density", "seed", "variant", "normalize", "lambda", "lines", "output"),
             "linear", List.of("method", "base", "models", "normalize", "output"),
-            "slerp", List.of("method", "base", "models", "t", "output"));
+            "slerp", List.of("method", "base", "models", "t", "output"),
+            "transfer", List.of("method", "base", "target", "models", "output"));
 
     /** Keys of one entry of {@code models}, per method. */
     private static final Map<String, List<String>> MODEL_KEYS = Map.of(
@@ -93,7 +97,8 @@ public final class MergeCommand implements Callable<Integer> {
             "dare_linear", List.of("path", "weight", "density"),
             "dare_ties", List.of("path", "weight", "density"),
             "linear", List.of("path", "weight"),
-            "slerp", List.of("path"));
+            "slerp", List.of("path"),
+            "transfer", List.of("path", "weight"));
 
     private static final List<String> LINES_KEYS = List.of("alpha", "beta", "block_pattern", "keep");
 
@@ -145,6 +150,9 @@ public final class MergeCommand implements Callable<Integer> {
         }
         Path output = dir.resolve(string(r, "output", true));
         String basePath = string(r, "base", false);
+        if (method.equals("transfer")) {
+            return transfer(r, dir, paths, weights[0], basePath, output);
+        }
 
         // which checkpoint is the base (the t = 0 end for slerp) and which are the inputs
         Path baseFile = basePath == null ? null : dir.resolve(basePath);
@@ -265,6 +273,38 @@ public final class MergeCommand implements Callable<Integer> {
             default:
                 throw new IllegalStateException("no combiner for " + method);
         }
+    }
+
+    // fine-tuning transfer: target + weight * (model - base), tensor by tensor
+    private int transfer(Map<String, Object> r, Path dir, List<Path> paths, double weight, String basePath, Path output) throws IOException {
+        if (basePath == null) {
+            throw new Peft4jCli.UsageError(recipe + ": 'base' is required for method transfer (the checkpoint the fine-tune in 'models' started from)");
+        }
+        Path targetFile = dir.resolve(string(r, "target", true));
+        if (paths.size() != 1) {
+            throw new Peft4jCli.UsageError(recipe + ": method transfer takes exactly 1 entry in 'models' (the fine-tune whose task vector is applied"
+                    + " to 'target'), got " + paths.size());
+        }
+        if (!Double.isFinite(weight)) {
+            throw new Peft4jCli.UsageError(recipe + ": models[0].weight must be a finite number, got " + weight);
+        }
+        try (CheckpointView finetuned = SafetensorsCheckpoint.open(paths.get(0));
+                CheckpointView base = SafetensorsCheckpoint.open(dir.resolve(basePath));
+                CheckpointView target = SafetensorsCheckpoint.open(targetFile)) {
+            TaskVector tau = TaskVector.between(finetuned, base);
+            FineTuneTransfer moved = FineTuneTransfer.apply(tau, target, weight);
+            if (!tau.excludedKeys().isEmpty()) {
+                System.out.println("not transferred (absent from the base, or not floating): " + String.join(", ", tau.excludedKeys()));
+            }
+            if (output.getParent() != null) {
+                Files.createDirectories(output.getParent());
+            }
+            StreamingMerger writer = StreamingMerger.builder().listener(MergeProgressListener.printing(System.err)).build();
+            StreamingReport report = writer.write(moved, output);
+            System.out.printf(Locale.ROOT, "transferred the task vector of %d tensors onto %s (%d tensors, %.1f MB) in %.1f s; wrote %s%n",
+                    tau.names().size(), targetFile, report.tensors(), report.bytes() / 1e6, report.seconds(), report.output());
+        }
+        return 0;
     }
 
     // w_i / sum_j w_j, or w unchanged where |sum_j w_j| < 1e-8 (mergekit's divisor rule)

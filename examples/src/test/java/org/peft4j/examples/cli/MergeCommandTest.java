@@ -275,6 +275,52 @@ class MergeCommandTest {
         assertTrue(err.contains("variant 'lines'") && err.contains("peft, mergekit"), err);
     }
 
+    // ---- transfer --------------------------------------------------------------------------------
+
+    // target + weight * (ft - base): tau = [1, 2, 4], weight 0.5 -> [10.5, 21, 32]; "bias" is only in the
+    // target and passes through; "head" is only in the fine-tune, so it is no part of the task vector
+    // and is named as not transferred. Halves of small integers: exact.
+    @Test
+    void transferAddsTheWeightedTaskVectorToTheTarget(@TempDir Path tmp) throws IOException {
+        checkpoint(tmp.resolve("base.safetensors"), "w", new float[] {1, 1, 1});
+        checkpoint(tmp.resolve("ft.safetensors"), "w", new float[] {2, 3, 5}, "head", new float[] {7});
+        checkpoint(tmp.resolve("other.safetensors"), "w", new float[] {10, 20, 30}, "bias", new float[] {-1, -2});
+        Files.writeString(tmp.resolve("t.yaml"), "method: transfer\nbase: base.safetensors\ntarget: other.safetensors\n"
+                + "models: [{path: ft.safetensors, weight: 0.5}]\noutput: out/moved.safetensors\n");
+        String out = run(0, "merge", tmp.resolve("t.yaml").toString())[0];
+        Path moved = tmp.resolve("out/moved.safetensors");
+        assertArrayEquals(new float[] {10.5f, 21, 32}, read(moved, "w"), 0f);
+        assertArrayEquals(new float[] {-1, -2}, read(moved, "bias"), 0f);
+        assertTrue(out.contains("not transferred") && out.contains("head"), out);
+        try (SafetensorsReader r = SafetensorsReader.open(moved)) {
+            assertEquals(java.util.Set.of("w", "bias"), new java.util.HashSet<>(r.names()), "the target's keys, no more");
+        }
+    }
+
+    @Test
+    void transferNeedsATargetAndExactlyOneModel(@TempDir Path tmp) throws IOException {
+        peftTiesExample(tmp);
+        String noTarget = usageError(tmp, "a.yaml", "method: transfer\nbase: base.safetensors\nmodels: [{path: a.safetensors}]\noutput: o.safetensors\n");
+        assertTrue(noTarget.contains("'target' is required"), noTarget);
+        String two = usageError(tmp, "b.yaml", "method: transfer\nbase: base.safetensors\ntarget: b.safetensors\n"
+                + "models: [{path: a.safetensors}, {path: b.safetensors}]\noutput: o.safetensors\n");
+        assertTrue(two.contains("exactly 1 entry in 'models'") && two.contains("got 2"), two);
+        String noBase = usageError(tmp, "c.yaml", "method: transfer\ntarget: b.safetensors\nmodels: [{path: a.safetensors}]\noutput: o.safetensors\n");
+        assertTrue(noBase.contains("'base' is required for method transfer"), noBase);
+        assertTrue(Files.notExists(tmp.resolve("o.safetensors")));
+    }
+
+    @Test
+    void transferOntoATargetWithoutATaskVectorKeyFailsNamingTheKeyAndWritesNothing(@TempDir Path tmp) throws IOException {
+        peftTiesExample(tmp);
+        checkpoint(tmp.resolve("other.safetensors"), "v", new float[] {1, 2, 3, 4});
+        Files.writeString(tmp.resolve("t.yaml"), "method: transfer\nbase: base.safetensors\ntarget: other.safetensors\n"
+                + "models: [{path: a.safetensors}]\noutput: o.safetensors\n");
+        String err = run(1, "merge", tmp.resolve("t.yaml").toString())[1];
+        assertTrue(err.contains("tensor 'w' is missing from the target"), err);
+        assertTrue(Files.notExists(tmp.resolve("o.safetensors")));
+    }
+
     // mergekit's normalize defaults (methods-spec.md 6: ties true, dare_ties and dare_linear false), on PEFT's example
     // with weights [2, 1] and density 1 (DARE keeps every entry and its L1 rescale is 1): the weighted election
     // keeps [2,-5,7,2] of w_i t_i; normalize divides by the agreeing weights [2,3,3,1]. dare_linear sums
