@@ -232,18 +232,60 @@ class AdapterCombinationTest {
 
     @Test
     void svdClampBoundsEveryFactorEntryByTheQuantile() {
+        // PEFT (_svd_generalized_task_arithmetic_weighted_adapter): U = U[:, :r] @ diag(S[:r]) first,
+        // then hi = torch.quantile(cat(U.flatten(), Vh.flatten()), clamp) over the signed entries
+        // (linear interpolation between order statistics), and B = U.clamp(-hi, hi), A =
+        // Vh.clamp(-hi, hi). So the quantile and the clamp see U diag(S), not the orthonormal U.
+        double q = 0.9;
         LoraFactors merged =
                 AdapterCombination.builder(CombinationType.SVD)
                         .weights(1, 1, 1)
-                        .svdClamp(0.9)
+                        .svdClamp(q)
                         .build()
                         .combine("l", three());
-        float maxA = merged.a().abs().max().getFloat();
-        float maxB = merged.b().abs().max().getFloat();
         LoraFactors unclamped =
                 AdapterCombination.builder(CombinationType.SVD).weights(1, 1, 1).build().combine("l", three());
-        float bound = Math.max(unclamped.a().abs().max().getFloat(), unclamped.b().abs().max().getFloat());
-        assertTrue(Math.max(maxA, maxB) < bound, "clamping to the 0.9 quantile lowers the largest entry");
         assertEquals(new Shape(OUT, 4), merged.b().getShape());
+        assertEquals(new Shape(4, IN), merged.a().getShape());
+        double[] b = MergeUtilsReference.toDoubles(unclamped.b().toFloatArray());
+        double[] a = MergeUtilsReference.toDoubles(unclamped.a().toFloatArray());
+        double[] all = new double[b.length + a.length];
+        System.arraycopy(b, 0, all, 0, b.length);
+        System.arraycopy(a, 0, all, b.length, a.length);
+        double hi = MergeUtilsReference.quantile(all, q);
+        assertTrue(hi > 0, "the 0.9 quantile of these factors is positive");
+        // every entry is the unclamped one clamped to [-hi, hi]: the unclamped factors come from the
+        // same deterministic SVD, hi is interpolated in float32 by the code and in double here
+        // (relative ~1e-7 on entries of order 1), so 1e-6 absolute
+        float[] gotB = merged.b().toFloatArray();
+        float[] gotA = merged.a().toFloatArray();
+        int clampedB = 0;
+        for (int i = 0; i < b.length; i++) {
+            assertEquals(Math.max(-hi, Math.min(hi, b[i])), gotB[i], 1e-6, "B entry " + i);
+            clampedB += Math.abs(b[i]) > hi ? 1 : 0;
+        }
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(Math.max(-hi, Math.min(hi, a[i])), gotA[i], 1e-6, "A entry " + i);
+        }
+        assertTrue(clampedB > 0, "test data: the clamp changes some entries of B");
+        // the quantile of cat(U, Vh) before multiplying S would be at most 1 (orthonormal columns
+        // and rows) and clamp far more of B: this data tells the two orders apart
+        double[] u = new double[b.length];
+        int rank = 4;
+        for (int k = 0; k < rank; k++) {
+            double norm = 0;
+            for (int i = 0; i < OUT; i++) {
+                norm += b[i * rank + k] * b[i * rank + k];
+            }
+            norm = Math.sqrt(norm); // S_k: U's columns have unit norm
+            for (int i = 0; i < OUT; i++) {
+                u[i * rank + k] = b[i * rank + k] / norm;
+            }
+        }
+        double[] beforeS = new double[all.length];
+        System.arraycopy(u, 0, beforeS, 0, u.length);
+        System.arraycopy(a, 0, beforeS, u.length, a.length);
+        assertTrue(Math.abs(MergeUtilsReference.quantile(beforeS, q) - hi) > 1e-2,
+                "test data: the quantile before and after multiplying S coincide");
     }
 }
