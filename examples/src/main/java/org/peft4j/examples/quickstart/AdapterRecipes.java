@@ -63,21 +63,24 @@ public final class AdapterRecipes {
 
     /**
      * LoRA-SB: estimates the first full fine-tuning update on {@value #LORA_SB_SAMPLES} training
-     * samples (the loss is the run's own cross-entropy, the learning rate the one the first warm-up
-     * step of the quickstart's schedule will use), then wraps. Scaling 1 (alpha = r), as the
-     * official scripts force.
+     * samples, or the whole training split when it is smaller (the loss is the run's own
+     * cross-entropy, the learning rate the one the first warm-up step of the quickstart's schedule
+     * will use), then wraps. {@code num_samples} in the saved config is the number actually used.
+     * Scaling 1 (alpha = r), as the official scripts force.
      */
     private static PeftModel loraSb(MeanPoolingClassifier model, QuickstartOptions o, Splits data, BatchEncoder encoder, NDManager manager) {
         int steps = o.epochs() * ((data.train().size() + o.batchSize() - 1) / o.batchSize());
         int warmup = Math.max(1, (int) Math.round(steps * 0.06)); // Quickstart's FineTuner warm-up fraction
+        // num_samples documents how many samples the gradient was summed over: a small training split gives fewer
+        int samples = Math.min(data.train().size(), LORA_SB_SAMPLES);
         LoraSbConfig config = LoraSbConfig.builder()
-                .r(o.rank()).loraDropout(o.dropout()).numSamples(LORA_SB_SAMPLES).estimationSchedule(o.learningRate(), warmup)
+                .r(o.rank()).loraDropout(o.dropout()).numSamples(samples).estimationSchedule(o.learningRate(), warmup)
                 .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
                 .baseModelNameOrPath(BASE_MODEL).build();
         List<LabelledText> items = data.train().shuffled(o.seed()).items();
         List<Batch> batches = new ArrayList<>();
-        for (int start = 0; start < Math.min(items.size(), LORA_SB_SAMPLES); start += o.batchSize()) {
-            List<LabelledText> part = items.subList(start, Math.min(Math.min(items.size(), LORA_SB_SAMPLES), start + o.batchSize()));
+        for (int start = 0; start < samples; start += o.batchSize()) {
+            List<LabelledText> part = items.subList(start, Math.min(samples, start + o.batchSize()));
             NDManager bm = manager.newSubManager(); // closed with its batch
             long[] labels = new long[part.size()];
             List<String> texts = new ArrayList<>();
