@@ -26,6 +26,7 @@ import org.peft4j.merge.checkpoint.SafetensorsCheckpoint;
 import org.peft4j.merge.checkpoint.StreamingMerger;
 import org.peft4j.merge.checkpoint.StreamingReport;
 import org.peft4j.merge.checkpoint.TensorSpec;
+import org.peft4j.merge.global.TiesOriginal;
 import org.peft4j.merge.method.Dare;
 import org.peft4j.merge.method.MergeMethod;
 import org.peft4j.merge.method.TaskArithmetic;
@@ -42,7 +43,7 @@ import org.peft4j.merge.method.Ties;
  *
  * <pre>
  * java -Xmx1g -cp ... org.peft4j.benchmarks.merge.StreamingMergeBench [--gb 1] [--tensor-mb 64]
- *      [--methods ta,ties,dare,dare-ties] [--density 0.2] [--dir /tmp] [--repeats 3]
+ *      [--methods ta,ties,dare,dare-ties,ties-original] [--density 0.2] [--dir /tmp] [--repeats 3]
  *      [--torch-threads default|N]
  * </pre>
  *
@@ -149,6 +150,7 @@ public final class StreamingMergeBench {
             case "ties" -> "ties density " + density;
             case "dare" -> "dare linear density " + density;
             case "dare-ties" -> "dare ties density " + density;
+            case "ties-original" -> "ties original density " + density;
             default -> phase;
         };
     }
@@ -180,6 +182,9 @@ public final class StreamingMergeBench {
             throw new IllegalStateException("phase " + phase + " failed:\n" + out);
         }
         for (String line : out.split("\n")) {
+            if (line.startsWith("  (ties-original")) {
+                System.out.println(line);
+            }
             if (line.startsWith("RESULT ")) {
                 String[] f = line.split(" ");
                 System.out.printf("  %-8s %8.2f s  CPU %8.2f s  minor faults %9d  peak RSS %6d MiB%n", phase,
@@ -198,9 +203,11 @@ public final class StreamingMergeBench {
             case "ties" -> TaskVectorMerge.of(Ties.of(density, 1, 1));
             case "dare" -> TaskVectorMerge.of(Dare.linear(density, 0, 1, 1));
             case "dare-ties" -> TaskVectorMerge.of(Dare.ties(density, 0, 1, 1));
+            case "ties-original" -> null; // its statistics passes need the open checkpoints: prepared in the timed region
             default -> throw new IllegalArgumentException(
-                    "unknown phase " + phase + " (allowed: copy, ta, ties, dare, dare-ties)");
+                    "unknown phase " + phase + " (allowed: copy, ta, ties, dare, dare-ties, ties-original)");
         };
+        boolean original = phase.equals("ties-original");
         // start the engine before the clock and before the peak counter is reset
         try (NDManager warm = NDManager.newBaseManager()) {
             warm.ones(new Shape(4)).sum().getFloat();
@@ -210,9 +217,18 @@ public final class StreamingMergeBench {
         ProcessCounters start = ProcessCounters.now();
         Path out = Path.of(files[0]).resolveSibling("out-" + phase + ".safetensors");
         StreamingReport report;
+        double prepareSeconds = 0;
         try (SafetensorsCheckpoint base = SafetensorsCheckpoint.open(Path.of(files[0]));
                 SafetensorsCheckpoint a = SafetensorsCheckpoint.open(Path.of(files[1]));
                 SafetensorsCheckpoint b = SafetensorsCheckpoint.open(Path.of(files[2]))) {
+            if (original) {
+                // the TIES authors' whole-model trim and majority sign: three statistics passes, then the merge
+                long t0 = System.nanoTime();
+                try (NDManager manager = NDManager.newBaseManager()) {
+                    method = TaskVectorMerge.of(TiesOriginal.prepare(base, List.of(a, b), density, manager));
+                }
+                prepareSeconds = (System.nanoTime() - t0) / 1e9;
+            }
             CheckpointView view = method == null ? new ReadAllWriteFirst(List.of(base, a, b))
                     : MergedCheckpoint.of(base, List.of(a, b), method);
             report = StreamingMerger.builder().listener(MergeProgressListener.silent()).build().write(view, out);
@@ -220,7 +236,11 @@ public final class StreamingMergeBench {
             Files.deleteIfExists(out);
         }
         ProcessCounters used = ProcessCounters.now().since(start);
-        System.out.println("RESULT " + report.seconds() + " " + peakRssKb() + " " + used.cpuNanos() / 1e9 + " " + used.minorFaults());
+        if (original) {
+            System.out.printf("  (ties-original: statistics passes %.2f s, merge pass %.2f s)%n", prepareSeconds, report.seconds());
+        }
+        System.out.println("RESULT " + (prepareSeconds + report.seconds()) + " " + peakRssKb() + " " + used.cpuNanos() / 1e9 + " "
+                + used.minorFaults());
     }
 
     /** The copy baseline: loads the tensor from every checkpoint (as a merge does) and returns the first. */
