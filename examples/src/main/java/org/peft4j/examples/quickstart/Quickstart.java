@@ -25,6 +25,7 @@ import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.checkpoint.HfCheckpoints;
 import org.peft4j.models.pretrained.PretrainedModels;
 import org.peft4j.models.tokenize.TextTokenizer;
+import org.peft4j.quant.nn.ModelQuantizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -139,6 +140,12 @@ public final class Quickstart {
             ClassificationMetrics adaptedTest = evaluate(peft.block(), data.test(), encoder, manager, positive);
 
             peft.save(o.output().resolve("adapter"));
+            if (o.method().equals("qlora")) {
+                // merge into a dequantized copy: merging into the 4-bit weights would requantize W + delta and round
+                // most of a small update away, so merged-model would not be the model that was trained
+                List<String> dense = ModelQuantizer.dequantize(peft.block());
+                out.println("qlora: merging into a float32 copy of the " + dense.size() + " dequantized NF4 layers (merged-model is float32)");
+            }
             Block merged = peft.mergeAndUnload(true);
             String config = PretrainedModels.miniLmL6V2Config().withLabels(data.train().labels()).toJson("BertModel");
             HfCheckpoints.save(o.output().resolve("merged-model"), config, merged);

@@ -33,7 +33,6 @@ import java.util.Map;
 public final class AdapterHost extends ModuleBlock {
 
     private final String path;
-    private final LinearLayer base;
     private final Map<String, Adapter> adapters = new LinkedHashMap<>();
     private final Deque<String> merged = new ArrayDeque<>();
     private List<String> active = List.of();
@@ -47,7 +46,7 @@ public final class AdapterHost extends ModuleBlock {
      */
     public AdapterHost(String path, Block baseLayer) {
         this.path = path;
-        this.base = LinearLayers.of(baseLayer, path);
+        LinearLayers.of(baseLayer, path); // fails early, naming the path, for a block that is not linear
         registerModule("base_layer", baseLayer);
     }
 
@@ -61,12 +60,13 @@ public final class AdapterHost extends ModuleBlock {
     }
 
     /**
-     * Returns the frozen layer.
+     * Returns the frozen layer. The view is taken of the current {@code base_layer}, so a base layer
+     * replaced in place (quantized or dequantized after wrapping) is the one merges write to.
      *
      * @return the linear view of {@code base_layer}
      */
     public LinearLayer base() {
-        return base;
+        return LinearLayers.of(module("base_layer"), path);
     }
 
     /**
@@ -200,6 +200,7 @@ public final class AdapterHost extends ModuleBlock {
             if (a == null || merged.contains(name)) {
                 continue;
             }
+            LinearLayer base = base();
             try (NDManager scratch = scratchManager(a)) {
                 NDArray delta = a.deltaWeight(scratch);
                 NDArray deltaBias = a.deltaBias(scratch);
@@ -228,6 +229,7 @@ public final class AdapterHost extends ModuleBlock {
         while (!merged.isEmpty()) {
             String name = merged.pop();
             Adapter a = adapters.get(name);
+            LinearLayer base = base();
             try (NDManager scratch = scratchManager(a)) {
                 base.addToWeight(a.deltaWeight(scratch).neg());
                 NDArray deltaBias = a.deltaBias(scratch);

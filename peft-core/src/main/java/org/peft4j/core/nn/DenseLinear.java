@@ -36,6 +36,25 @@ public class DenseLinear extends ModuleBlock implements LinearLayer, Copyable {
         this(in, out, withBias, null, null);
     }
 
+    /**
+     * Creates a layer holding the given arrays (not copied: the layer owns them from now on).
+     *
+     * @param weight {@code [out, in]}, any floating dtype
+     * @param bias {@code [out]}, or null for a layer without bias
+     * @return the layer
+     * @throws IllegalArgumentException if the shapes do not fit
+     */
+    public static DenseLinear of(NDArray weight, NDArray bias) {
+        if (weight == null || weight.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("weight must be [out, in], got " + (weight == null ? "null" : weight.getShape()));
+        }
+        long out = weight.getShape().get(0);
+        if (bias != null && !bias.getShape().equals(new Shape(out))) {
+            throw new IllegalArgumentException("bias must be [" + out + "] for a weight " + weight.getShape() + ", got " + bias.getShape());
+        }
+        return new DenseLinear(weight.getShape().get(1), out, bias != null, weight, bias);
+    }
+
     private DenseLinear(long in, long out, boolean withBias, NDArray weightArray, NDArray biasArray) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("in and out must be positive, got in=" + in + ", out=" + out);

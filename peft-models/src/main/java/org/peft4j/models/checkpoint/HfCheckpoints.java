@@ -8,6 +8,7 @@ import org.peft4j.core.io.AtomicFiles;
 import org.peft4j.core.io.SafetensorsWriter;
 import org.peft4j.core.io.ShardedSafetensors;
 import org.peft4j.core.nn.BlockPaths;
+import org.peft4j.core.nn.LinearLayer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +39,8 @@ public final class HfCheckpoints {
      * @param dir the folder, created if needed
      * @param configJson the {@code config.json} text (e.g. {@code BertConfig.toJson(...)})
      * @param model the model; every parameter must have an array
-     * @throws CheckpointException if a parameter is not initialised or a file cannot be written
+     * @throws CheckpointException if a parameter is not initialised, a linear layer holds its weight
+     *     outside the parameters (a 4-bit layer: dequantize it first), or a file cannot be written
      */
     public static void save(Path dir, String configJson, Block model) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -47,6 +49,15 @@ public final class HfCheckpoints {
                 throw new CheckpointException("cannot save: parameter '" + e.getKey() + "' has no value; initialise or load the model first");
             }
             tensors.put(e.getKey(), e.getValue().getArray());
+        }
+        // a linear layer that holds its weight outside DJL's parameters (a 4-bit layer) would be left out silently
+        for (BlockPaths.Node node : BlockPaths.walk(model)) {
+            if (node.block() instanceof LinearLayer && !node.path().isEmpty() && !tensors.containsKey(node.path() + ".weight")) {
+                throw new CheckpointException("cannot save: layer '" + node.path() + "' (" + node.block().getClass().getSimpleName()
+                        + ") holds its weight outside the model's parameters, so '" + node.path() + ".weight' would be missing from "
+                        + dir.resolve(ShardedSafetensors.SINGLE_FILE) + "; dequantize the model first (ModelQuantizer.dequantize) or write"
+                        + " a quantized checkpoint (bin/peft4j quantize)");
+            }
         }
         try {
             Files.createDirectories(dir);

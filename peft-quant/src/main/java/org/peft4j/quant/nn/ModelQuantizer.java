@@ -70,6 +70,37 @@ public final class ModelQuantizer {
         return new QuantizationReport(targets, kept, parameters, before, after);
     }
 
+    /**
+     * Replaces every 4-bit layer of {@code root} with a dense, frozen {@link
+     * org.peft4j.core.nn.DenseLinear} holding its dequantized weight ({@link
+     * QuantizedLinear#dequantize()}), and frees the 4-bit state. Adapters wrapping a quantized
+     * layer keep working and from then on merge into the dense copy: merging into 4-bit weights
+     * requantizes {@code W + delta}, which rounds a small update away, while merging into the
+     * dequantized copy keeps {@code dequant(W) + delta} exactly (float32 rounding only), the model
+     * that was trained.
+     *
+     * @param root the model's root block (not itself a 4-bit layer)
+     * @return the dotted paths of the replaced layers, in tree order
+     * @throws PeftException if a layer's parent does not allow replacing children
+     */
+    public static List<String> dequantize(Block root) {
+        if (root instanceof QuantizedLinear) {
+            throw new PeftException("the root block is itself a 4-bit layer; use QuantizedLinear.dequantize()");
+        }
+        List<String> paths = new ArrayList<>();
+        for (BlockPaths.Node node : BlockPaths.walk(root)) {
+            if (node.block() instanceof QuantizedLinear) {
+                paths.add(node.path());
+            }
+        }
+        for (String path : paths) {
+            QuantizedLinear quantized = (QuantizedLinear) BlockPaths.get(root, path);
+            BlockPaths.replace(root, path, quantized.dequantize());
+            quantized.releaseState();
+        }
+        return paths;
+    }
+
     private static boolean insideAny(String path, List<String> prefixes) {
         for (String p : prefixes) {
             if (path.startsWith(p + ".")) {

@@ -11,6 +11,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.LinearLayer;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.quant.QuantConfig;
@@ -214,6 +215,44 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
     @Override
     public NDArray weightCopy(NDManager manager) {
         return state.dequantize(decoder(), manager, DataType.FLOAT32);
+    }
+
+    /**
+     * Returns a dense copy of this layer: the dequantized weight in the dtype the layer was
+     * quantized from (float32 or float16), {@code [out, in]}, and a copy of the bias, both owned by
+     * the manager this layer's storage was created in (the model's), frozen as this layer is. This
+     * layer is left as it is.
+     *
+     * @return a new dense layer
+     */
+    public DenseLinear dequantize() {
+        NDManager owner = store.getParentManager();
+        NDArray w = weightCopy(owner);
+        if (state.dtype() == WeightDtype.FLOAT16) {
+            NDArray half = w.toType(DataType.FLOAT16, false);
+            w.close();
+            w = half;
+        }
+        NDArray b = bias == null ? null : bias.getArray().duplicate();
+        if (b != null) {
+            b.attach(owner);
+        }
+        DenseLinear dense = DenseLinear.of(w, b);
+        dense.freezeParameters(true);
+        return dense;
+    }
+
+    /**
+     * Frees the 4-bit state (packed codes, statistics) and the decode cache once the layer has been
+     * replaced. The storage manager itself stays open: arrays other blocks created in it (the
+     * adapters wrapped around this layer) must outlive this layer.
+     */
+    synchronized void releaseState() {
+        if (decoder != null) {
+            decoder.close();
+            decoder = null;
+        }
+        state.close();
     }
 
     /**
