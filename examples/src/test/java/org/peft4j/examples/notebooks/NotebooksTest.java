@@ -34,7 +34,7 @@ class NotebooksTest {
         Path dir = Path.of("notebooks");
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> all = s.filter(p -> p.toString().endsWith(".jsh")).sorted().toList();
-            assertTrue(all.size() >= 3, "expected the three notebooks in " + dir.toAbsolutePath());
+            assertTrue(all.size() >= 4, "expected the four notebooks in " + dir.toAbsolutePath());
             return all.stream();
         }
     }
