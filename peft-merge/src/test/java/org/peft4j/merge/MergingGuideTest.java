@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.io.SafetensorsReader;
 import org.peft4j.core.io.SafetensorsWriter;
+import org.peft4j.core.testing.GuideSnippets;
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.FineTuneTransfer;
 import org.peft4j.merge.checkpoint.MergeProgressListener;
@@ -29,8 +30,6 @@ import org.peft4j.merge.soup.GreedySoupReport;
 import org.peft4j.merge.soup.SoupIngredient;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -197,29 +196,6 @@ class MergingGuideTest {
 
     @Test
     void theGuideShowsExactlyTheCodeTheseTestsRun() throws IOException {
-        String guide = Files.readString(GUIDE, StandardCharsets.UTF_8);
-        List<String> source = Files.readAllLines(SOURCE, StandardCharsets.UTF_8);
-        int blocks = 0;
-        for (int i = 0; i < source.size(); i++) {
-            String line = source.get(i).strip();
-            if (!line.startsWith("// guide: ")) {
-                continue;
-            }
-            String name = line.substring("// guide: ".length());
-            List<String> body = new ArrayList<>();
-            int j = i + 1;
-            while (!source.get(j).strip().equals("// end guide")) {
-                body.add(source.get(j));
-                j++;
-            }
-            int indent = body.stream().filter(s -> !s.isBlank()).mapToInt(s -> s.length() - s.stripLeading().length()).min().orElse(0);
-            StringBuilder block = new StringBuilder();
-            for (String s : body) {
-                block.append(s.isBlank() ? "" : s.substring(indent)).append('\n');
-            }
-            assertTrue(guide.contains(block), "docs/merging.md lacks the '" + name + "' code exactly as run here:\n" + block);
-            blocks++;
-        }
-        assertEquals(5, blocks, "guide blocks found in this file");
+        GuideSnippets.assertPagesShow(SOURCE, 5, GUIDE);
     }
 }
