@@ -82,7 +82,7 @@ class MergingGuideTest {
                 CheckpointView b = SafetensorsCheckpoint.open(dir.resolve("ft-b.safetensors"))) {
             MergeMethod ties = TaskVectorMerge.of(Ties.of(0.5, 1.0, 1.0)); // density 0.5, weights 1 and 1
             StreamingReport report = StreamingMerger.builder()
-                    .listener(MergeProgressListener.printing()) // "[i/n] name" per tensor, on stderr
+                    .listener(MergeProgressListener.printing()) // "[i/n] name" per tensor, on standard output
                     .build()
                     .merge(base, List.of(a, b), ties, dir.resolve("merged.safetensors"));
             System.out.println(report.tensors() + " tensors in " + report.seconds() + " s");
