@@ -9,9 +9,8 @@ import ai.djl.ndarray.NDManager;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.peft4j.core.io.SafetensorsReader;
-import org.peft4j.core.io.SafetensorsWriter;
 import org.peft4j.core.testing.GuideSnippets;
+import org.peft4j.core.testing.SmallCheckpoints;
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.FineTuneTransfer;
 import org.peft4j.merge.checkpoint.MergeProgressListener;
@@ -32,9 +31,7 @@ import org.peft4j.merge.soup.SoupIngredient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs the code of docs/merging.md ("Merging checkpoints from Java") on tiny checkpoints and checks
@@ -48,21 +45,12 @@ class MergingGuideTest {
     private static final Path GUIDE = Path.of("..", "docs", "merging.md");
     private static final Path SOURCE = Path.of("src", "test", "java", "org", "peft4j", "merge", "MergingGuideTest.java");
 
-    /** Writes a checkpoint of 1-D float32 tensors: name, values, name, values, ... */
     private static void checkpoint(Path file, Object... nameValues) throws IOException {
-        try (NDManager m = NDManager.newBaseManager()) {
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            for (int i = 0; i < nameValues.length; i += 2) {
-                tensors.put((String) nameValues[i], m.create((float[]) nameValues[i + 1]));
-            }
-            SafetensorsWriter.save(file, tensors, Map.of());
-        }
+        SmallCheckpoints.write(file, nameValues);
     }
 
     private static float[] read(Path file, String name) throws IOException {
-        try (SafetensorsReader r = SafetensorsReader.open(file)) {
-            return r.readFloats(name);
-        }
+        return SmallCheckpoints.read(file, name);
     }
 
     // PEFT's published TIES example as two fine-tunes of a zero base: t1 = [1,-2,3,0], t2 = [-1,-1,1,2]

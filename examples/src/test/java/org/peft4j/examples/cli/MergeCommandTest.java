@@ -4,19 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.io.SafetensorsReader;
-import org.peft4j.core.io.SafetensorsWriter;
+import org.peft4j.core.testing.SmallCheckpoints;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** {@code peft4j merge RECIPE} on tiny safetensors checkpoints written by the test. */
 class MergeCommandTest {
@@ -25,21 +20,12 @@ class MergeCommandTest {
         return CliRun.run(expectedStatus, args);
     }
 
-    /** Writes a checkpoint of 1-D float32 tensors: name, values, name, values, ... */
     private static void checkpoint(Path file, Object... nameValues) throws IOException {
-        try (NDManager m = NDManager.newBaseManager()) {
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            for (int i = 0; i < nameValues.length; i += 2) {
-                tensors.put((String) nameValues[i], m.create((float[]) nameValues[i + 1]));
-            }
-            SafetensorsWriter.save(file, tensors, Map.of());
-        }
+        SmallCheckpoints.write(file, nameValues);
     }
 
     private static float[] read(Path file, String name) throws IOException {
-        try (SafetensorsReader r = SafetensorsReader.open(file)) {
-            return r.readFloats(name);
-        }
+        return SmallCheckpoints.read(file, name);
     }
 
     /** Runs a recipe that must fail as a usage error (status 2) and returns its one-line message. */
