@@ -13,7 +13,9 @@ import java.util.List;
 
 /**
  * The configuration of a Llama-family decoder, with the field names and defaults of Hugging Face's
- * {@code LlamaConfig} (transformers 4.x). Immutable; every value is checked in the constructor.
+ * {@code LlamaConfig} (transformers 4.x). Transformers 5's {@code rope_parameters} object, which
+ * holds {@code rope_theta} and the scaling fields, is read too. Immutable; every value is checked in
+ * the constructor.
  *
  * @param vocabSize {@code vocab_size}
  * @param hiddenSize {@code hidden_size} H
@@ -26,8 +28,8 @@ import java.util.List;
  * @param maxPositionEmbeddings {@code max_position_embeddings}
  * @param initializerRange {@code initializer_range}
  * @param rmsNormEps {@code rms_norm_eps}
- * @param ropeTheta {@code rope_theta}
- * @param ropeScaling {@code rope_scaling}, or null
+ * @param ropeTheta {@code rope_theta} (or {@code rope_parameters.rope_theta})
+ * @param ropeScaling {@code rope_scaling} (or the scaling fields of {@code rope_parameters}), or null
  * @param attentionBias {@code attention_bias}: biases on the q/k/v/o projections
  * @param attentionDropout {@code attention_dropout}, in [0, 1)
  * @param mlpBias {@code mlp_bias}: biases on gate/up/down
@@ -131,7 +133,10 @@ public record LlamaConfig(
 
     /**
      * Builds the config from a parsed {@code config.json}; absent or null fields take HF's {@code
-     * LlamaConfig} defaults.
+     * LlamaConfig} defaults. The rotary settings come from {@code rope_parameters} (transformers 5)
+     * when present, else from {@code rope_theta} and {@code rope_scaling} (transformers 4); a file
+     * with both must give the same values in both, and {@code rope_parameters.partial_rotary_factor}
+     * must be 1.
      *
      * @param json the parsed object
      * @return the config
@@ -154,22 +159,30 @@ public record LlamaConfig(
         if (heads <= 0) {
             throw json.outOfRange("num_attention_heads", heads, ">= 1");
         }
-        RopeScaling scaling = null;
-        ConfigJson rope = json.getObject("rope_scaling");
-        if (rope != null) {
-            String type = rope.getString("rope_type", rope.getString("type", "default"));
-            if (!type.equals("default")) {
-                try {
-                    scaling = new RopeScaling(
-                            type,
-                            rope.getDouble("factor", 1.0),
-                            rope.getDouble("low_freq_factor", 1.0),
-                            rope.getDouble("high_freq_factor", 4.0),
-                            rope.getInt("original_max_position_embeddings", 8192));
-                } catch (IllegalArgumentException e) {
-                    throw new ModelConfigException(json.source() + ": field 'rope_scaling': " + e.getMessage(), e);
-                }
+        double theta = json.getDouble("rope_theta", 10000.0);
+        RopeScaling scaling = readRopeScaling(json, "rope_scaling");
+        ConfigJson parameters = json.getObject("rope_parameters");
+        if (parameters != null) {
+            // transformers >= 5 writes rope_theta and the scaling fields into this one object
+            double partial = parameters.getDouble("partial_rotary_factor", 1.0);
+            if (partial != 1.0) {
+                throw json.outOfRange("rope_parameters.partial_rotary_factor", partial,
+                        "1.0 (partial rotary embeddings are not supported)");
             }
+            double newTheta = parameters.getDouble("rope_theta", theta);
+            if (json.has("rope_theta") && Double.compare(newTheta, theta) != 0) {
+                throw new ModelConfigException(json.source() + ": fields 'rope_theta' (" + theta
+                        + ") and 'rope_parameters.rope_theta' (" + newTheta
+                        + ") disagree; give one of them, or the same value in both");
+            }
+            RopeScaling newScaling = readRopeScaling(json, "rope_parameters");
+            if (json.has("rope_scaling") && !ropeScalingJson(newScaling).equals(ropeScalingJson(scaling))) {
+                throw new ModelConfigException(json.source() + ": fields 'rope_scaling' (" + ropeScalingJson(scaling)
+                        + ") and 'rope_parameters' (" + ropeScalingJson(newScaling)
+                        + ") give different rope scaling; give one of them, or the same scaling in both");
+            }
+            theta = newTheta;
+            scaling = newScaling;
         }
         try {
             return new LlamaConfig(
@@ -184,7 +197,7 @@ public record LlamaConfig(
                     json.getInt("max_position_embeddings", 2048),
                     json.getDouble("initializer_range", 0.02),
                     json.getDouble("rms_norm_eps", 1e-6),
-                    json.getDouble("rope_theta", 10000.0),
+                    theta,
                     scaling,
                     json.getBoolean("attention_bias", false),
                     json.getDouble("attention_dropout", 0.0),
@@ -195,6 +208,62 @@ public record LlamaConfig(
         } catch (ModelConfigException e) {
             throw new ModelConfigException(json.source() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Reads the scaling fields of {@code rope_scaling} (transformers 4) or {@code rope_parameters}
+     * (transformers 5): the same names and defaults in both.
+     *
+     * @param json the whole config
+     * @param field {@code "rope_scaling"} or {@code "rope_parameters"}
+     * @return the scaling, or null when the object is absent or its type is {@code "default"}
+     */
+    private static RopeScaling readRopeScaling(ConfigJson json, String field) {
+        ConfigJson rope = json.getObject(field);
+        if (rope == null) {
+            return null;
+        }
+        String type = rope.getString("rope_type", rope.getString("type", "default"));
+        if (type.equals("default")) {
+            return null;
+        }
+        if (!RopeScaling.isSupported(type)) {
+            String typeField = field + (rope.has("rope_type") ? ".rope_type" : ".type");
+            throw json.outOfRange(typeField, "'" + type + "'", RopeScaling.ALLOWED_TYPES);
+        }
+        try {
+            return new RopeScaling(
+                    type,
+                    rope.getDouble("factor", 1.0),
+                    rope.getDouble("low_freq_factor", 1.0),
+                    rope.getDouble("high_freq_factor", 4.0),
+                    rope.getInt("original_max_position_embeddings", 8192));
+        } catch (IllegalArgumentException e) {
+            throw new ModelConfigException(json.source() + ": field '" + field + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The scaling fields as written to {@code config.json}: the type, and only the values that type
+     * uses.
+     *
+     * @param scaling a scaling, or null for none
+     * @return {@code {"rope_type": "default"}} for none
+     */
+    private static JsonObject ropeScalingJson(RopeScaling scaling) {
+        JsonObject rope = new JsonObject();
+        if (scaling == null) {
+            rope.addProperty("rope_type", "default");
+            return rope;
+        }
+        rope.addProperty("rope_type", scaling.type());
+        rope.addProperty("factor", scaling.factor());
+        if (scaling.type().equals("llama3")) {
+            rope.addProperty("low_freq_factor", scaling.lowFreqFactor());
+            rope.addProperty("high_freq_factor", scaling.highFreqFactor());
+            rope.addProperty("original_max_position_embeddings", scaling.originalMaxPositionEmbeddings());
+        }
+        return rope;
     }
 
     /**
@@ -232,15 +301,7 @@ public record LlamaConfig(
         o.addProperty("num_key_value_heads", numKeyValueHeads);
         o.addProperty("rms_norm_eps", rmsNormEps);
         if (ropeScaling != null) {
-            JsonObject rope = new JsonObject();
-            rope.addProperty("rope_type", ropeScaling.type());
-            rope.addProperty("factor", ropeScaling.factor());
-            if (ropeScaling.type().equals("llama3")) {
-                rope.addProperty("low_freq_factor", ropeScaling.lowFreqFactor());
-                rope.addProperty("high_freq_factor", ropeScaling.highFreqFactor());
-                rope.addProperty("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
-            }
-            o.add("rope_scaling", rope);
+            o.add("rope_scaling", ropeScalingJson(ropeScaling));
         }
         o.addProperty("rope_theta", ropeTheta);
         o.addProperty("tie_word_embeddings", tieWordEmbeddings);

@@ -1,8 +1,9 @@
 package org.peft4j.models.llama;
 
 /**
- * The {@code rope_scaling} entry of a Llama {@code config.json}: how rotary frequencies are
- * adjusted for contexts longer than the model was trained on.
+ * The {@code rope_scaling} entry of a Llama {@code config.json} (transformers 5: the scaling
+ * fields of {@code rope_parameters}): how rotary frequencies are adjusted for contexts longer than
+ * the model was trained on.
  *
  * @param type {@code "linear"} (every frequency divided by {@code factor}, i.e. positions
  *     interpolated) or {@code "llama3"} (Llama 3.1's frequency-dependent scaling)
@@ -15,26 +16,36 @@ public record RopeScaling(
         String type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {
 
     /** The types supported. */
-    public static final String ALLOWED_TYPES = "'linear', 'llama3' (or no rope_scaling / 'default')";
+    public static final String ALLOWED_TYPES = "'linear', 'llama3' (or no scaling: 'default')";
 
     /** Validates the fields. */
     public RopeScaling {
-        if (!type.equals("linear") && !type.equals("llama3")) {
-            throw new IllegalArgumentException("rope_scaling type '" + type + "' is not supported; allowed: " + ALLOWED_TYPES);
+        if (!isSupported(type)) {
+            throw new IllegalArgumentException("rope scaling type '" + type + "' is not supported; allowed: " + ALLOWED_TYPES);
         }
         if (!(factor > 0)) {
-            throw new IllegalArgumentException("rope_scaling factor is " + factor + "; allowed: > 0");
+            throw new IllegalArgumentException("rope scaling factor is " + factor + "; allowed: > 0");
         }
         if (type.equals("llama3")) {
             if (!(highFreqFactor > lowFreqFactor) || !(lowFreqFactor > 0)) {
                 throw new IllegalArgumentException(
-                        "rope_scaling needs 0 < low_freq_factor < high_freq_factor, got " + lowFreqFactor + ", " + highFreqFactor);
+                        "rope scaling needs 0 < low_freq_factor < high_freq_factor, got " + lowFreqFactor + ", " + highFreqFactor);
             }
             if (originalMaxPositionEmbeddings <= 0) {
                 throw new IllegalArgumentException(
-                        "rope_scaling original_max_position_embeddings is " + originalMaxPositionEmbeddings + "; allowed: >= 1");
+                        "rope scaling original_max_position_embeddings is " + originalMaxPositionEmbeddings + "; allowed: >= 1");
             }
         }
+    }
+
+    /**
+     * Returns whether a scaling type other than {@code "default"} is supported.
+     *
+     * @param type a {@code rope_type}
+     * @return whether it is {@code "linear"} or {@code "llama3"}
+     */
+    static boolean isSupported(String type) {
+        return type.equals("linear") || type.equals("llama3");
     }
 
     /**

@@ -60,6 +60,69 @@ class LlamaConfigTest {
         assertMessage("{\"vocab_size\": 10, \"eos_token_id\": 12}", "eos_token_id 12 out of range");
     }
 
+    /** The same Llama 3.2 1B values as transformers 5 writes them: rope_theta and rope_scaling moved into rope_parameters. */
+    static final String LLAMA_32_1B_V5 = LLAMA_32_1B
+            .replace("\"rope_scaling\": {", "\"rope_parameters\": {\"rope_theta\": 500000.0, ")
+            .replace(", \"rope_theta\": 500000.0,", ",");
+
+    @Test
+    void readsRopeParametersOfTransformers5() {
+        assertTrue(!LLAMA_32_1B_V5.contains("rope_scaling") && LLAMA_32_1B_V5.contains("\"rope_parameters\": {\"rope_theta\""),
+                LLAMA_32_1B_V5);
+        LlamaConfig c = LlamaConfig.fromJson("{\"hidden_size\": 64, \"num_attention_heads\": 4,"
+                + " \"rope_parameters\": {\"rope_theta\": 500000.0, \"rope_type\": \"default\"}}");
+        assertEquals(500000.0, c.ropeTheta());
+        assertNull(c.ropeScaling());
+        assertEquals(500000.0, LlamaConfig.fromJson("{\"rope_parameters\": {\"type\": \"default\", \"rope_theta\": 500000}}").ropeTheta());
+        assertEquals(20000.0, LlamaConfig.fromJson("{\"rope_parameters\": {\"rope_theta\": 20000, \"partial_rotary_factor\": 1.0}}").ropeTheta());
+    }
+
+    @Test
+    void llama3ScalingFromRopeParametersEqualsTheLegacyForm() {
+        LlamaConfig legacy = LlamaConfig.fromJson(LLAMA_32_1B);
+        LlamaConfig v5 = LlamaConfig.fromJson(LLAMA_32_1B_V5);
+        assertEquals(new RopeScaling("llama3", 32, 1, 4, 8192), v5.ropeScaling());
+        assertEquals(500000.0, v5.ropeTheta());
+        assertEquals(legacy, v5);
+        // linear, with the same defaults as rope_scaling
+        assertEquals(LlamaConfig.fromJson("{\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}}"),
+                LlamaConfig.fromJson("{\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2.0}}"));
+    }
+
+    @Test
+    void bothFormsAreAcceptedWhenTheyAgree() {
+        String both = LLAMA_32_1B.replace("\"rope_theta\": 500000.0,", "\"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\":"
+                + " \"llama3\", \"rope_theta\": 500000.0, \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
+                + " \"original_max_position_embeddings\": 8192},");
+        assertEquals(LlamaConfig.fromJson(LLAMA_32_1B), LlamaConfig.fromJson(both));
+    }
+
+    @Test
+    void legacyAndRopeParametersThatDisagreeAreRefused() {
+        assertMessage("{\"rope_theta\": 10000.0, \"rope_parameters\": {\"rope_theta\": 500000.0, \"rope_type\": \"default\"}}",
+                "fields 'rope_theta' (10000.0) and 'rope_parameters.rope_theta' (500000.0) disagree");
+        String scaling = "{\"rope_theta\": 500000.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0},"
+                + " \"rope_parameters\": {\"rope_theta\": 500000.0, \"rope_type\": \"llama3\", \"factor\": 32.0}}";
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlamaConfig.fromJson(scaling));
+        assertTrue(e.getMessage().contains("fields 'rope_scaling' ({\"rope_type\":\"llama3\",\"factor\":8.0,")
+                && e.getMessage().contains("and 'rope_parameters' ({\"rope_type\":\"llama3\",\"factor\":32.0,"), e.getMessage());
+        assertMessage("{\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0},"
+                + " \"rope_parameters\": {\"rope_theta\": 10000.0, \"rope_type\": \"default\"}}",
+                "fields 'rope_scaling' ({\"rope_type\":\"linear\",\"factor\":2.0}) and 'rope_parameters' ({\"rope_type\":\"default\"})");
+    }
+
+    @Test
+    void unsupportedRopeParametersAreRefusedNamingTheField() {
+        assertMessage("{\"rope_parameters\": {\"rope_theta\": 1000000.0, \"rope_type\": \"yarn\", \"factor\": 4.0}}",
+                "field 'rope_parameters.rope_type' is 'yarn'; allowed: " + RopeScaling.ALLOWED_TYPES);
+        assertMessage("{\"rope_parameters\": {\"type\": \"dynamic\"}}", "field 'rope_parameters.type' is 'dynamic'");
+        assertMessage("{\"rope_scaling\": {\"rope_type\": \"yarn\"}}", "field 'rope_scaling.rope_type' is 'yarn'");
+        assertMessage("{\"rope_parameters\": {\"rope_theta\": 10000.0, \"rope_type\": \"default\", \"partial_rotary_factor\": 0.5}}",
+                "field 'rope_parameters.partial_rotary_factor' is 0.5; allowed: 1.0");
+        assertMessage("{\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": -2.0}}",
+                "field 'rope_parameters': rope scaling factor is -2.0");
+    }
+
     private static void assertMessage(String json, String expected) {
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlamaConfig.fromJson(json));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
