@@ -267,7 +267,9 @@ public record LlamaConfig(
     }
 
     /**
-     * Writes the config as Hugging Face's {@code config.json} of a {@code LlamaForCausalLM}.
+     * Writes the config as Hugging Face's {@code config.json} of a {@code LlamaForCausalLM}. The
+     * rotary settings are written twice, as transformers 4 reads them ({@code rope_theta}, {@code
+     * rope_scaling}) and as transformers 5 does ({@code rope_parameters}), with the same values.
      *
      * @return pretty-printed JSON text
      */
@@ -300,6 +302,10 @@ public record LlamaConfig(
         o.addProperty("num_hidden_layers", numHiddenLayers);
         o.addProperty("num_key_value_heads", numKeyValueHeads);
         o.addProperty("rms_norm_eps", rmsNormEps);
+        JsonObject parameters = new JsonObject();
+        parameters.addProperty("rope_theta", ropeTheta);
+        ropeScalingJson(ropeScaling).entrySet().forEach(e -> parameters.add(e.getKey(), e.getValue()));
+        o.add("rope_parameters", parameters);
         if (ropeScaling != null) {
             o.add("rope_scaling", ropeScalingJson(ropeScaling));
         }

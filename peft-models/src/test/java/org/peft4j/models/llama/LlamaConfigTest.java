@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import org.junit.jupiter.api.Test;
 import org.peft4j.models.config.ModelConfigException;
 
@@ -121,6 +124,28 @@ class LlamaConfigTest {
                 "field 'rope_parameters.partial_rotary_factor' is 0.5; allowed: 1.0");
         assertMessage("{\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": -2.0}}",
                 "field 'rope_parameters': rope scaling factor is -2.0");
+    }
+
+    @Test
+    void writtenConfigHasBothFormsAndReadsBack() {
+        for (RopeScaling scaling : new RopeScaling[] {null, new RopeScaling("linear", 2, 1, 4, 8192), new RopeScaling("llama3", 8, 1, 4, 8192)}) {
+            LlamaConfig c = TinyLlamas.config().ropeScaling(scaling).build();
+            String json = c.toJson();
+            assertEquals(c, LlamaConfig.fromJson(json), json);
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            JsonObject parameters = o.getAsJsonObject("rope_parameters");
+            assertEquals(500000.0, o.get("rope_theta").getAsDouble());
+            assertEquals(500000.0, parameters.get("rope_theta").getAsDouble());
+            assertEquals(scaling == null ? "default" : scaling.type(), parameters.get("rope_type").getAsString());
+            assertEquals(scaling != null, o.has("rope_scaling"), json);
+            // each form alone reads to the same config, as transformers 4 and 5 each read their own
+            o.remove("rope_parameters");
+            assertEquals(c, LlamaConfig.fromJson(o.toString()), "legacy fields only");
+            o = JsonParser.parseString(json).getAsJsonObject();
+            o.remove("rope_theta");
+            o.remove("rope_scaling");
+            assertEquals(c, LlamaConfig.fromJson(o.toString()), "rope_parameters only");
+        }
     }
 
     private static void assertMessage(String json, String expected) {
