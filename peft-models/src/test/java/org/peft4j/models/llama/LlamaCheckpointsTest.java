@@ -9,6 +9,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,6 +25,7 @@ import org.peft4j.models.checkpoint.LoadOptions;
 import org.peft4j.models.checkpoint.LoadedModel;
 import org.peft4j.models.testing.Compare;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,6 +126,36 @@ class LlamaCheckpointsTest {
         LoadedModel<LlamaForCausalLM> loaded = LlamaCheckpoints.loadForCausalLM(dir, manager, LoadOptions.strict());
         assertEquals(20, loaded.report().loaded().size());
         assertEquals(0.0, Compare.maxAbsDiff(logits(model), logits(loaded.model())));
+    }
+
+    @Test
+    void transformers5ConfigGivesTheLogitsOfTheEquivalentLegacyConfig(@TempDir Path dir) throws Exception {
+        LlamaForCausalLM model = TinyLlamas.random(TinyLlamas.config().build(), manager, 28);
+        LlamaCheckpoints.save(dir, model);
+        JsonObject written = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
+        assertEquals(500000.0, written.get("rope_theta").getAsDouble());
+
+        JsonObject legacy = written.deepCopy();
+        legacy.remove("rope_parameters");
+        JsonObject v5 = written.deepCopy();
+        v5.remove("rope_theta");
+        v5.remove("rope_scaling");
+        JsonObject theta10k = legacy.deepCopy();
+        theta10k.addProperty("rope_theta", 10000.0);
+
+        float[] fromLegacy = logitsLoadedWith(dir, legacy);
+        float[] fromV5 = logitsLoadedWith(dir, v5);
+        float[] fromTheta10k = logitsLoadedWith(dir, theta10k);
+        assertEquals(0.0, Compare.maxAbsDiff(logits(model), fromLegacy));
+        assertEquals(0.0, Compare.maxAbsDiff(fromLegacy, fromV5));
+        // a reader that missed rope_parameters would take the default theta 10000: visibly other logits
+        double moved = Compare.maxAbsDiff(fromV5, fromTheta10k);
+        assertTrue(moved > 1e-3, "theta 10000 moved the logits by only " + moved);
+    }
+
+    private float[] logitsLoadedWith(Path dir, JsonObject config) throws IOException {
+        AtomicFiles.writeString(dir.resolve("config.json"), config.toString());
+        return logits(LlamaCheckpoints.loadForCausalLM(dir, manager, LoadOptions.strict()).model());
     }
 
     @Test
