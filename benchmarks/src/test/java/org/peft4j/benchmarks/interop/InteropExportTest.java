@@ -1,0 +1,60 @@
+package org.peft4j.benchmarks.interop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.peft4j.core.io.SafetensorsReader;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The export that {@code benchmarks/python/peft_interop.py check} reads: every case of the manifest
+ * has its base, adapter, merged model and outputs, and the adapter visibly changes the outputs (else
+ * the cross-check in transformers + PEFT could pass on a no-op adapter).
+ */
+class InteropExportTest {
+
+    private static final Path TINY_BERT = Path.of("../peft-models/src/test/resources/fixtures/tiny-bert");
+
+    @Test
+    void writesEveryCaseWithAVisibleAdapter(@TempDir Path out) throws IOException {
+        InteropExport.main(new String[] {out.toString(), TINY_BERT.toString()});
+        JsonObject manifest = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
+        List<String> names = new ArrayList<>();
+        for (JsonElement e : manifest.getAsJsonArray("cases")) {
+            JsonObject c = e.getAsJsonObject();
+            String name = c.get("name").getAsString();
+            names.add(name);
+            assertTrue(Files.isRegularFile(out.resolve(c.get("base").getAsString()).resolve("config.json")), name + ": base");
+            assertTrue(Files.isRegularFile(out.resolve(c.get("adapter").getAsString()).resolve("adapter_config.json")), name + ": adapter");
+            assertTrue(Files.isRegularFile(out.resolve(c.get("merged_model").getAsString()).resolve("model.safetensors")), name + ": merged");
+            try (SafetensorsReader r = SafetensorsReader.open(out.resolve(c.get("outputs").getAsString()))) {
+                String output = c.get("kind").getAsString().equals("bert") ? "last_hidden_state" : "logits";
+                float[] base = r.readFloats("base." + output);
+                float[] peft = r.readFloats("peft." + output);
+                float[] merged = r.readFloats("merged." + output);
+                double effect = 0;
+                double mergeGap = 0;
+                for (int i = 0; i < base.length; i++) {
+                    effect = Math.max(effect, Math.abs(peft[i] - base[i]));
+                    mergeGap = Math.max(mergeGap, Math.abs(peft[i] - merged[i]));
+                }
+                assertTrue(effect > 1e-2, name + ": the adapter moves " + output + " by only " + effect);
+                // merging changes only the summation order: float32 round-off of outputs of order 1-10
+                assertTrue(mergeGap < 1e-4, name + ": merged differs from unmerged by " + mergeGap);
+            }
+        }
+        assertEquals(List.of("bert_lora_qv_classifier", "bert_lora_rslora_patterns_bias", "bert_lora_layers_to_transform",
+                "bert_pissa", "bert_cat_combination", "llama_lora_all_linear", "llama31_tied_lora_qv"), names);
+    }
+}
