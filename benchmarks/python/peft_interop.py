@@ -17,6 +17,13 @@
       adapter, PiSSA's initialisation and its conversion to a plain LoRA, and add_weighted_adapter
       results for the deterministic combination types; each with the outputs PEFT computes.
 
+  peft_interop.py quickstart EXPORT_DIR RESULTS.json
+      EXPORT_DIR is written by org.peft4j.examples.quickstart.PythonCheckExport from a quickstart
+      adapter (bin/peft4j finetune): the MiniLM encoder in float16, the adapter, 16 tokenized test
+      e-mails and peft4j's logits. Runs the adapter the way a Python user would (function
+      quickstart_logits: BertForSequenceClassification + PeftModel.from_pretrained, then mean pooling
+      and the adapter's classifier) and compares the logits and the predicted labels.
+
 Needs torch, transformers, peft and safetensors. Everything runs on the CPU in float32 with eager
 attention, in eval mode, under torch.no_grad. Exit status 0 when every check passed, 1 otherwise.
 """
@@ -261,6 +268,44 @@ def check(root, results_path):
     results["ok"] = all_ok
     write_json(results, results_path)
     return all_ok
+
+
+# ---------------------------------------------------------------- quickstart: a peft4j quickstart adapter in Python
+
+def quickstart_logits(base_dir, adapter_dir, input_ids, attention_mask, token_type_ids):
+    """How to run a quickstart adapter in Python: the quickstart's model is all-MiniLM-L6-v2 (keys bert.*),
+    mean pooling over the real tokens, and a linear classifier (modules_to_save) on the pooled vector."""
+    from peft import PeftModel
+    from transformers import BertForSequenceClassification
+    # no pooler in MiniLM: transformers initialises one (unused here) and warns about it
+    model = BertForSequenceClassification.from_pretrained(base_dir, num_labels=2, dtype=torch.float32)
+    model = PeftModel.from_pretrained(model, adapter_dir).eval()
+    inner = model.base_model.model  # BertForSequenceClassification with LoRA layers and the trained classifier
+    with torch.no_grad():
+        hidden = inner.bert(input_ids=input_ids, attention_mask=attention_mask,
+                            token_type_ids=token_type_ids).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return inner.classifier(pooled)
+
+
+def quickstart(root, results_path):
+    x = load_st(os.path.join(root, "inputs_and_logits.safetensors"))
+    logits = quickstart_logits(os.path.join(root, "base"), os.path.join(root, "adapter"),
+                               x["input_ids"].long(), x["attention_mask"].long(), x["token_type_ids"].long())
+    ours = x["logits"]
+    d = max_abs(ours, logits)
+    agree = int((ours.argmax(-1) == logits.argmax(-1)).sum().item())
+    with open(os.path.join(root, "labels.txt")) as f:
+        labels = [line.strip() for line in f if line.strip()]
+    ok = d <= 1e-4 and agree == len(labels)
+    result = {"versions": versions(), "max_abs_diff_logits": d, "max_abs_logit": ours.abs().max().item(),
+              "same_prediction": agree, "emails": len(labels), "ok": ok,
+              "python_logits": logits.tolist(), "peft4j_logits": ours.tolist(), "labels": labels}
+    write_json(result, results_path)
+    log("quickstart adapter in PEFT: max |logit difference| %.3g (largest |logit| %.3g), same prediction on %d of %d e-mails: %s"
+        % (d, ours.abs().max().item(), agree, len(labels), "ok" if ok else "FAILED"))
+    return ok
 
 
 # ---------------------------------------------------------------- make: reference files from transformers + PEFT
@@ -516,6 +561,8 @@ def main():
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         ok = check(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "quickstart":
+        ok = quickstart(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "make":
         ok = make(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
