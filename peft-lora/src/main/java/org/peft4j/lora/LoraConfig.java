@@ -320,11 +320,39 @@ public final class LoraConfig extends PeftConfig {
         if (f.has("layer_replication")) {
             throw new IllegalArgumentException("layer_replication: not supported; allowed value: null");
         }
+        // fields that change the forward pass or adapt more than the Linear layers (PEFT's LoRA variants,
+        // parameter targets, trainable tokens): ignoring them would load an adapter that computes something else
+        for (String[] v : UNSUPPORTED_WHEN_SET) {
+            refuseIfSet(f, v[0], v[1]);
+        }
         f.accept("peft_type", "auto_mapping", "peft_version", "megatron_config", "megatron_core", "loftq_config",
-                "use_qalora", "qalora_group_size", "trainable_token_indices", "target_parameters", "eva_config",
-                "corda_config", "lora_ga_config", "runtime_config", "alora_invocation_tokens", "arrow_config",
-                "ensure_weight_tying", "velora_config", "monteclora_config", "use_bdlora", "kasa_config");
+                "qalora_group_size", "eva_config", "corda_config", "lora_ga_config", "runtime_config", "ensure_weight_tying");
         return b.build();
+    }
+
+    /** PEFT config fields (field, what it turns on) whose non-default values peft4j cannot honour. */
+    private static final String[][] UNSUPPORTED_WHEN_SET = {
+        {"use_qalora", "QALoRA (GPTQ-quantized layers)"},
+        {"trainable_token_indices", "trainable tokens (extra embedding rows)"},
+        {"target_parameters", "LoRA on nn.Parameter targets"},
+        {"alora_invocation_tokens", "activated LoRA (aLoRA)"},
+        {"arrow_config", "Arrow routing"},
+        {"velora_config", "VeLoRA"},
+        {"monteclora_config", "MonteCLoRA"},
+        {"use_bdlora", "BD-LoRA"},
+        {"kasa_config", "KaSA"},
+    };
+
+    private static void refuseIfSet(JsonFields f, String field, String what) {
+        JsonElement e = f.raw(field);
+        f.accept(field);
+        boolean unset = e == null || e.isJsonNull()
+                || (e.isJsonPrimitive() && e.getAsJsonPrimitive().isBoolean() && !e.getAsBoolean())
+                || (e.isJsonArray() && e.getAsJsonArray().isEmpty())
+                || (e.isJsonObject() && e.getAsJsonObject().size() == 0);
+        if (!unset) {
+            throw new IllegalArgumentException(field + ": " + what + " is not supported; allowed values: null, false or empty, got " + e);
+        }
     }
 
     /** Builds a {@link LoraConfig}; unset fields take PEFT's defaults. */

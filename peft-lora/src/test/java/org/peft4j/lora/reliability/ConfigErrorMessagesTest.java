@@ -150,6 +150,16 @@ class ConfigErrorMessagesTest {
         json(cases, "\"use_dora\": true", "use_dora", "allowed value: false");
         json(cases, "\"fan_in_fan_out\": true", "fan_in_fan_out", "only false");
         json(cases, "\"layer_replication\": [[0, 1]]", "layer_replication", "allowed value: null");
+        // PEFT's LoRA variants and other targets, written by PEFT 0.21.0 with these defaults when unused
+        json(cases, "\"use_qalora\": true", "use_qalora", "QALoRA", "not supported", "null, false or empty");
+        json(cases, "\"trainable_token_indices\": [5, 7]", "trainable_token_indices", "trainable tokens", "not supported");
+        json(cases, "\"target_parameters\": [\"experts.gate_up_proj\"]", "target_parameters", "nn.Parameter", "not supported");
+        json(cases, "\"alora_invocation_tokens\": [101, 102]", "alora_invocation_tokens", "aLoRA", "not supported");
+        json(cases, "\"arrow_config\": {\"top_k\": 3}", "arrow_config", "Arrow", "not supported");
+        json(cases, "\"velora_config\": {\"rank\": 2}", "velora_config", "VeLoRA", "not supported");
+        json(cases, "\"monteclora_config\": {\"n\": 2}", "monteclora_config", "MonteCLoRA", "not supported");
+        json(cases, "\"use_bdlora\": true", "use_bdlora", "BD-LoRA", "not supported");
+        json(cases, "\"kasa_config\": {\"k\": 1}", "kasa_config", "KaSA", "not supported");
         jsonReplacing(cases, "\"peft_type\": \"NOPE\", \"target_modules\": [\"query\"]", "peft_type 'NOPE'",
                 "registered: [", "LORA");
         jsonReplacing(cases, "\"peft_type\": 5, \"target_modules\": [\"query\"]", "peft_type", "expected a string");
