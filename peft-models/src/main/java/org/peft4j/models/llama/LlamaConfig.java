@@ -135,8 +135,8 @@ public record LlamaConfig(
      * Builds the config from a parsed {@code config.json}; absent or null fields take HF's {@code
      * LlamaConfig} defaults. The rotary settings come from {@code rope_parameters} (transformers 5)
      * when present, else from {@code rope_theta} and {@code rope_scaling} (transformers 4); a file
-     * with both must give the same values in both, and {@code rope_parameters.partial_rotary_factor}
-     * must be 1.
+     * with both must give the same values in both, and {@code partial_rotary_factor} (top level or in
+     * {@code rope_parameters}) must be 1.
      *
      * @param json the parsed object
      * @return the config
@@ -161,6 +161,11 @@ public record LlamaConfig(
         }
         double theta = json.getDouble("rope_theta", 10000.0);
         RopeScaling scaling = readRopeScaling(json, "rope_scaling");
+        // transformers 4 reads a top-level partial_rotary_factor for every model type (rope utils)
+        double topPartial = json.getDouble("partial_rotary_factor", 1.0);
+        if (topPartial != 1.0) {
+            throw json.outOfRange("partial_rotary_factor", topPartial, "1.0 (partial rotary embeddings are not supported)");
+        }
         ConfigJson parameters = json.getObject("rope_parameters");
         if (parameters != null) {
             // transformers >= 5 writes rope_theta and the scaling fields into this one object

@@ -122,6 +122,8 @@ class LlamaConfigTest {
         assertMessage("{\"rope_scaling\": {\"rope_type\": \"yarn\"}}", "field 'rope_scaling.rope_type' is 'yarn'");
         assertMessage("{\"rope_parameters\": {\"rope_theta\": 10000.0, \"rope_type\": \"default\", \"partial_rotary_factor\": 0.5}}",
                 "field 'rope_parameters.partial_rotary_factor' is 0.5; allowed: 1.0");
+        assertMessage("{\"rope_theta\": 10000.0, \"partial_rotary_factor\": 0.25}",
+                "field 'partial_rotary_factor' is 0.25; allowed: 1.0");
         assertMessage("{\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": -2.0}}",
                 "field 'rope_parameters': rope scaling factor is -2.0");
     }
