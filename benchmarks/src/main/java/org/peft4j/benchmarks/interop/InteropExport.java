@@ -181,21 +181,31 @@ public final class InteropExport {
     private void bertCase(String name, PeftModel peft, String what) throws IOException {
         Path dir = out.resolve(name);
         Files.createDirectories(dir);
-        Map<String, NDArray> outputs = new LinkedHashMap<>();
         try (NDManager m = manager.newSubManager()) {
             NDList x = bertInput(m);
-            put(outputs, "base", forward(bert(), x));
-            put(outputs, "peft", forward(peft.block(), x));
-            peft.save(dir.resolve("adapter"));
-            BertForSequenceClassification merged = (BertForSequenceClassification) peft.mergeAndUnload(true);
-            put(outputs, "merged", forward(merged, x));
-            BertCheckpoints.save(dir.resolve("merged-model"), merged);
-            for (NDArray a : outputs.values()) {
-                a.attach(m);
-            }
-            SafetensorsWriter.save(dir.resolve("outputs.safetensors"), outputs, Map.of("format", "pt"));
+            writeCase(dir, x, forward(bert(), x), peft, (d, merged) -> BertCheckpoints.save(d, (BertForSequenceClassification) merged), m);
         }
         addCase(name, "bert", "tiny-bert", what);
+    }
+
+    /** Saves a merged model in its Hugging Face layout. */
+    private interface MergedSaver {
+        void save(Path dir, Block merged) throws IOException;
+    }
+
+    /** Writes the adapter, the merged model and the base / adapter / merged outputs of one case. */
+    private static void writeCase(Path dir, NDList x, NDList baseOutputs, PeftModel peft, MergedSaver saver, NDManager m) throws IOException {
+        Map<String, NDArray> outputs = new LinkedHashMap<>();
+        put(outputs, "base", baseOutputs);
+        put(outputs, "peft", forward(peft.block(), x));
+        peft.save(dir.resolve("adapter"));
+        Block merged = peft.mergeAndUnload(true);
+        put(outputs, "merged", forward(merged, x));
+        saver.save(dir.resolve("merged-model"), merged);
+        for (NDArray a : outputs.values()) {
+            a.attach(m);
+        }
+        SafetensorsWriter.save(dir.resolve("outputs.safetensors"), outputs, Map.of("format", "pt"));
     }
 
     private static NDList forward(Block model, NDList x) {
@@ -297,22 +307,13 @@ public final class InteropExport {
                 ? LoraConfig.builder().taskType("CAUSAL_LM").r(4).loraAlpha(16).targetModules("q_proj", "v_proj").build()
                 : LoraConfig.builder().taskType("CAUSAL_LM").r(4).loraAlpha(8)
                         .targetModules("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj").build();
-        Map<String, NDArray> outputs = new LinkedHashMap<>();
         try (NDManager m = manager.newSubManager()) {
             NDList x = new NDList(m.create(flat(rows), new Shape(rows.length, rows[0].length)),
                     m.create(flat(mask), new Shape(mask.length, mask[0].length)));
-            put(outputs, "base", forward(model, x));
+            NDList base = forward(model, x);
             PeftModel peft = PeftModel.wrap(model, lora);
             perturb(peft, 0.1f);
-            put(outputs, "peft", forward(peft.block(), x));
-            peft.save(dir.resolve("adapter"));
-            LlamaForCausalLM merged = (LlamaForCausalLM) peft.mergeAndUnload(true);
-            put(outputs, "merged", forward(merged, x));
-            LlamaCheckpoints.save(dir.resolve("merged-model"), merged);
-            for (NDArray a : outputs.values()) {
-                a.attach(m);
-            }
-            SafetensorsWriter.save(dir.resolve("outputs.safetensors"), outputs, Map.of("format", "pt"));
+            writeCase(dir, x, base, peft, (d, merged) -> LlamaCheckpoints.save(d, (LlamaForCausalLM) merged), m);
         }
         addCase(name, "llama", name + "/base-model", what);
     }
