@@ -24,6 +24,11 @@
       quickstart_logits: BertForSequenceClassification + PeftModel.from_pretrained, then mean pooling
       and the adapter's classifier) and compares the logits and the predicted labels.
 
+  peft_interop.py make-sharded OUT_DIR RESULTS.json
+      Writes a tiny Llama the way large checkpoints are published: bfloat16, saved by save_pretrained in
+      several shards with model.safetensors.index.json, with the logits of the float32 model that holds
+      the same (bfloat16-rounded) weights.
+
 Needs torch, transformers, peft and safetensors. Everything runs on the CPU in float32 with eager
 attention, in eval mode, under torch.no_grad. Exit status 0 when every check passed, 1 otherwise.
 """
@@ -539,6 +544,36 @@ def make_bert(tiny_bert, out, results):
         results["tiny-bert/weighted"] = {"exception": traceback.format_exc()}
 
 
+def make_sharded(out, results_path):
+    os.makedirs(out, exist_ok=True)
+    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
+    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+    x = {"input_ids": ids, "attention_mask": mask}
+    d = os.path.join(out, "tiny-llama-bf16-sharded")
+    model = random_llama(llama_config(False, False), 303).to(torch.bfloat16)
+    model.save_pretrained(d, safe_serialization=True, max_shard_size="16KB")
+    # float32 model holding the bfloat16-rounded weights; its buffers (rotary inv_freq) stay float32, as a
+    # loader that widens the checkpoint computes them
+    wide = random_llama(llama_config(False, False), 303)
+    with torch.no_grad():
+        for p in wide.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+    logits = llama_outputs(wide, x)["logits"]
+    save_st({"base.logits": logits}, os.path.join(d, "expected_outputs.safetensors"))
+    files = sorted(os.listdir(d))
+    index = read_json(os.path.join(d, "model.safetensors.index.json")) if "model.safetensors.index.json" in files else None
+    reloaded, info = load_llama(d)
+    results = {"versions": versions(), "files": files,
+               "shards": sorted(set(index["weight_map"].values())) if index else None,
+               "reload_as_saved_dtype": str(next(reloaded.parameters()).dtype),
+               "reload_float32_max_abs_diff": max_abs(logits, llama_outputs(reloaded.float(), x)["logits"]),
+               "loading_info": {k: sorted(str(i) for i in v) for k, v in info.items() if v}}
+    write_json(results, os.path.join(d, "MADE_WITH.json"))
+    write_json(results, results_path)
+    log("made", d, "files", files)
+    return index is not None and len(results["shards"]) > 1
+
+
 def make(tiny_bert, out, results_path):
     os.makedirs(out, exist_ok=True)
     results = {"versions": versions()}
@@ -561,6 +596,8 @@ def main():
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         ok = check(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "make-sharded":
+        ok = make_sharded(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "quickstart":
         ok = quickstart(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "make":

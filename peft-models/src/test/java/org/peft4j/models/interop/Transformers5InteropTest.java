@@ -37,7 +37,7 @@ import java.util.Map;
  * Files written by Hugging Face transformers 5.17.0 and PEFT 0.21.0 (fixtures/peft-0.21, see its
  * NOTE.md) load here and give the outputs those libraries computed: two tiny Llama checkpoints in
  * transformers 5's config format (rope_parameters; llama3 rope scaling and tied embeddings in the
- * second) with a LoRA adapter each, LoRA adapters on the tiny BERT in PEFT 0.21's config format
+ * second) with a LoRA adapter each, a bfloat16 one saved in three shards with an index, LoRA adapters on the tiny BERT in PEFT 0.21's config format
  * (rsLoRA, rank and alpha patterns, lora_bias), PiSSA's initialisation, a PiSSA adapter as saved
  * and converted to a plain LoRA, and a DoRA adapter, which must be refused.
  *
@@ -123,6 +123,23 @@ class Transformers5InteropTest {
                 Block merged = peft.mergeAndUnload(true);
                 assertLogits(expected.get("merged.logits"), run(merged, x).get("logits"), mask, vocab, name + " merged");
             }
+        }
+    }
+
+    @Test
+    void bfloat16CheckpointInThreeShardsLoadsWidenedAndGivesTheFloat32Logits() throws IOException {
+        // as large checkpoints are published: bf16, save_pretrained with max_shard_size, an index file
+        Path dir = JsonFixture.dir(ROOT + "tiny-llama-bf16-sharded");
+        long[] mask = JsonFixture.load(ROOT + "llama-input.json").longs("attention_mask");
+        Map<String, float[]> expected = expected(dir.resolve("expected_outputs.safetensors"));
+        try (NDManager m = manager.newSubManager()) {
+            LlamaForCausalLM model = LlamaCheckpoints.loadForCausalLM(dir, m, LoadOptions.strict()).model();
+            for (ai.djl.nn.Parameter p : org.peft4j.core.nn.BlockPaths.parameters(model).values()) {
+                assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, p.getArray().getDataType(), p.getName() + " is widened to float32");
+            }
+            // the reference: transformers' float32 model holding the same bf16-rounded weights
+            assertLogits(expected.get("base.logits"), run(model, llamaInput(m)).get("logits"), mask, model.config().vocabSize(),
+                    "bf16 sharded");
         }
     }
 
