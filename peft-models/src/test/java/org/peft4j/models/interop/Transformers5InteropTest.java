@@ -42,7 +42,7 @@ import java.util.Map;
  * and converted to a plain LoRA, and a DoRA adapter, which must be refused.
  *
  * <p>Tolerances: BERT 1e-4 absolute as in {@link PeftInteropTest}; Llama 1e-4 times the largest
- * |logit| (of order 10 with these weights) on the positions the attention mask keeps; float32 on
+ * |logit| (about 4 with these weights) on the positions the attention mask keeps; float32 on
  * both sides, only the summation order differs (observed about 4e-6 on the Llama logits).
  */
 class Transformers5InteropTest {
