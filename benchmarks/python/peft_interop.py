@@ -20,9 +20,11 @@
   peft_interop.py quickstart EXPORT_DIR RESULTS.json
       EXPORT_DIR is written by org.peft4j.examples.quickstart.PythonCheckExport from a quickstart
       adapter (bin/peft4j finetune): the MiniLM encoder in float16, the adapter, 16 tokenized test
-      e-mails and peft4j's logits. Runs the adapter the way a Python user would (function
-      quickstart_logits: BertForSequenceClassification + PeftModel.from_pretrained, then mean pooling
-      and the adapter's classifier) and compares the logits and the predicted labels.
+      e-mails (texts, token ids, the tokenizer file) and peft4j's logits. Runs the adapter the way a
+      Python user would (function quickstart_logits: BertForSequenceClassification +
+      PeftModel.from_pretrained, then mean pooling and the adapter's classifier) and compares the logits
+      and the predicted labels; then tokenizes the texts with transformers' fast tokenizer from that file
+      and checks that it gives peft4j's ids, and the same logits from them.
 
   peft_interop.py make-sharded OUT_DIR RESULTS.json
       Writes a tiny Llama the way large checkpoints are published: bfloat16, saved by save_pretrained in
@@ -303,13 +305,34 @@ def quickstart(root, results_path):
     agree = int((ours.argmax(-1) == logits.argmax(-1)).sum().item())
     with open(os.path.join(root, "labels.txt")) as f:
         labels = [line.strip() for line in f if line.strip()]
-    ok = d <= 1e-4 and agree == len(labels)
-    result = {"versions": versions(), "max_abs_diff_logits": d, "max_abs_logit": ours.abs().max().item(),
+    # the tokenizer step of docs/quickstart.md's snippet, with the tokenizer file instead of the hub name
+    tok_result = {}
+    try:
+        from transformers import PreTrainedTokenizerFast
+        spec = read_json(os.path.join(root, "texts.json"))
+        tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(root, "tokenizer.json"), unk_token="[UNK]",
+                                      sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
+        batch = tok(spec["texts"], return_tensors="pt", truncation=True, max_length=spec["max_length"], padding=True)
+        same_ids = tuple(batch["input_ids"].shape) == tuple(x["input_ids"].shape) and bool(
+            (batch["input_ids"] == x["input_ids"].long()).all() and (batch["attention_mask"] == x["attention_mask"].long()).all())
+        tok_result = {"same_ids_and_mask": same_ids, "shape_python": list(batch["input_ids"].shape),
+                      "shape_peft4j": list(x["input_ids"].shape)}
+        if same_ids:
+            again = quickstart_logits(os.path.join(root, "base"), os.path.join(root, "adapter"), batch["input_ids"],
+                                      batch["attention_mask"], batch.get("token_type_ids", torch.zeros_like(batch["input_ids"])))
+            tok_result["logits_from_python_tokens_max_abs_diff"] = max_abs(ours, again)
+    except Exception:
+        tok_result = {"exception": traceback.format_exc()}
+    tok_ok = tok_result.get("same_ids_and_mask") is True and tok_result.get("logits_from_python_tokens_max_abs_diff", 1) <= 1e-4
+    ok = d <= 1e-4 and agree == len(labels) and tok_ok
+    result = {"versions": versions(), "tokenizer": tok_result, "max_abs_diff_logits": d, "max_abs_logit": ours.abs().max().item(),
               "same_prediction": agree, "emails": len(labels), "ok": ok,
               "python_logits": logits.tolist(), "peft4j_logits": ours.tolist(), "labels": labels}
     write_json(result, results_path)
-    log("quickstart adapter in PEFT: max |logit difference| %.3g (largest |logit| %.3g), same prediction on %d of %d e-mails: %s"
-        % (d, ours.abs().max().item(), agree, len(labels), "ok" if ok else "FAILED"))
+    log("quickstart adapter in PEFT: max |logit difference| %.3g (largest |logit| %.3g), same prediction on %d of %d e-mails"
+        % (d, ours.abs().max().item(), agree, len(labels)))
+    log("transformers' tokenizer on the same texts: %s" % json.dumps(tok_result))
+    log("quickstart check: %s" % ("ok" if ok else "FAILED"))
     return ok
 
 

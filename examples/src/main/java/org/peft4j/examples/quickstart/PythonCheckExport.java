@@ -33,11 +33,15 @@ import java.util.Map;
  * in Hugging Face transformers + PEFT and compare with peft4j: the MiniLM encoder as a Hugging Face
  * checkpoint in float16 (half the size, so that it travels; peft4j's reference outputs are computed
  * on the same float16-rounded weights, so both sides start from identical numbers), a copy of the
- * adapter, 16 tokenized test e-mails and peft4j's logits for them. Usage: {@code PythonCheckExport
+ * adapter, 16 test e-mails (texts, tokenizer file, peft4j's token ids at the quickstart's 64 tokens)
+ * and peft4j's logits for them. Usage: {@code PythonCheckExport
  * ADAPTER_DIR OUT_DIR} (ADAPTER_DIR e.g. {@code output/quickstart/adapter}, a LoRA adapter on the
  * quickstart's mean-pooling classifier).
  */
 public final class PythonCheckExport {
+
+    /** Tokens per e-mail: the quickstart's default {@code --max-length}. */
+    static final int MAX_LENGTH = 64;
 
     private PythonCheckExport() {}
 
@@ -63,12 +67,12 @@ public final class PythonCheckExport {
             Files.copy(adapter.resolve(f), out.resolve("adapter").resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         LabelledTextSet test = BundledData.spamAssassin().stratifiedSplit(0.7, 0.1, 42).test().stratifiedSample(16, 42);
-        List<String> texts = new ArrayList<>();
+        List<String> textList = new ArrayList<>();
         for (LabelledText t : test.items()) {
-            texts.add(t.text());
+            textList.add(t.text());
         }
         try (NDManager manager = NDManager.newBaseManager();
-                TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(128, TextTokenizer.Padding.LONGEST)) {
+                TextTokenizer tokenizer = PretrainedModels.miniLmL6V2Tokenizer(MAX_LENGTH, TextTokenizer.Padding.LONGEST)) {
             BertModel bert = PretrainedModels.miniLmL6V2Encoder(manager);
             Map<String, Parameter> params = BlockPaths.parameters(bert);
             SafetensorsWriter.Builder b = SafetensorsWriter.builder().metadata(Map.of("format", "pt"));
@@ -89,7 +93,7 @@ public final class PythonCheckExport {
             AtomicFiles.writeString(out.resolve("base").resolve("config.json"), PretrainedModels.miniLmL6V2Config().toJson("BertModel"));
             MeanPoolingClassifier model = new MeanPoolingClassifier(bert, 2, manager);
             PeftModel peft = PeftModel.load(model, adapter, false);
-            TokenizedBatch batch = tokenizer.encode(texts, manager);
+            TokenizedBatch batch = tokenizer.encode(textList, manager);
             NDArray logits = peft.block().forward(new ParameterStore(manager, false), batch.toNDList(), false).head();
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             tensors.put("input_ids", batch.inputIds());
@@ -102,7 +106,18 @@ public final class PythonCheckExport {
                 labels.append(t.label()).append('\n');
             }
             AtomicFiles.writeString(out.resolve("labels.txt"), labels.toString());
-            System.out.println("wrote " + out + ": " + texts.size() + " e-mails, " + params.size() + " encoder tensors (float16), logits "
+            // the texts and the tokenizer file, so that the Python side can tokenize them itself and compare the ids
+            com.google.gson.JsonObject texts = new com.google.gson.JsonObject();
+            texts.addProperty("max_length", MAX_LENGTH);
+            texts.add("texts", new com.google.gson.Gson().toJsonTree(textList));
+            AtomicFiles.writeString(out.resolve("texts.json"), texts.toString());
+            try (java.io.InputStream in = PythonCheckExport.class.getClassLoader().getResourceAsStream(PretrainedModels.MINILM_L6_V2_TOKENIZER)) {
+                if (in == null) {
+                    throw new IOException("classpath resource " + PretrainedModels.MINILM_L6_V2_TOKENIZER + " not found");
+                }
+                AtomicFiles.writeBytes(out.resolve("tokenizer.json"), in.readAllBytes());
+            }
+            System.out.println("wrote " + out + ": " + textList.size() + " e-mails, " + params.size() + " encoder tensors (float16), logits "
                     + logits.getShape());
         }
     }

@@ -67,6 +67,13 @@ class PythonCheckExportTest {
             PeftModel peft = PeftModel.load(model, out.resolve("adapter"), false);
             float[] again = peft.block().forward(new ParameterStore(manager, false), x, false).head().toFloatArray();
             assertEquals(16 * 2, exported.length);
+            long length = io.info("input_ids").shape()[1];
+            assertTrue(length <= PythonCheckExport.MAX_LENGTH, "ids at the quickstart's length, got " + length);
+            com.google.gson.JsonObject texts = com.google.gson.JsonParser.parseString(
+                    java.nio.file.Files.readString(out.resolve("texts.json"))).getAsJsonObject();
+            assertEquals(16, texts.getAsJsonArray("texts").size());
+            assertEquals(PythonCheckExport.MAX_LENGTH, texts.get("max_length").getAsInt());
+            assertTrue(java.nio.file.Files.size(out.resolve("tokenizer.json")) > 100_000, "the WordPiece tokenizer file");
             double same = 0;
             for (int i = 0; i < again.length; i++) {
                 same = Math.max(same, Math.abs(again[i] - exported[i]));
