@@ -31,6 +31,10 @@
       several shards with model.safetensors.index.json, with the logits of the float32 model that holds
       the same (bfloat16-rounded) weights.
 
+  peft_interop.py make-mistral OUT_DIR RESULTS.json
+      Writes a tiny Mistral (sliding_window 4, shorter than the 9-token inputs, so the window matters)
+      with a PEFT LoRA adapter, and the logits transformers computes: base, adapter, merged.
+
 Needs torch, transformers, peft and safetensors. Everything runs on the CPU in float32 with eager
 attention, in eval mode, under torch.no_grad. Exit status 0 when every check passed, 1 otherwise.
 """
@@ -101,8 +105,9 @@ def load_bert(path):
 
 
 def load_llama(path):
-    from transformers import LlamaForCausalLM
-    model, info = LlamaForCausalLM.from_pretrained(path, attn_implementation="eager", output_loading_info=True)
+    """LlamaForCausalLM, or MistralForCausalLM when config.json says so."""
+    from transformers import AutoModelForCausalLM
+    model, info = AutoModelForCausalLM.from_pretrained(path, attn_implementation="eager", output_loading_info=True)
     return model.eval(), info
 
 
@@ -356,9 +361,9 @@ def llama_config(tied, llama3):
 
 
 def random_llama(config, seed):
-    from transformers import LlamaForCausalLM
+    from transformers import AutoModelForCausalLM
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    model = AutoModelForCausalLM.from_config(config, attn_implementation="eager")
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("norm.weight"):
@@ -597,6 +602,49 @@ def make_sharded(out, results_path):
     return index is not None and len(results["shards"]) > 1
 
 
+def make_mistral(out, results_path):
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import MistralConfig
+    os.makedirs(out, exist_ok=True)
+    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
+    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+    x = {"input_ids": ids, "attention_mask": mask}
+    kw = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+              num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5, tie_word_embeddings=False,
+              bos_token_id=1, eos_token_id=2, sliding_window=4)
+    if tf_major() >= 5:
+        kw["rope_parameters"] = {"rope_type": "default", "rope_theta": 1000000.0}
+    else:
+        kw["rope_theta"] = 1000000.0
+    d = os.path.join(out, "tiny-mistral-window4")
+    model = random_llama(MistralConfig(**kw), 304)
+    model.save_pretrained(d, safe_serialization=True)
+    outputs = {"base.logits": llama_outputs(model, x)["logits"]}
+    no_window = MistralConfig(**dict(kw, sliding_window=None))
+    flat = random_llama(no_window, 304)
+    results = {"versions": versions(), "config": read_json(os.path.join(d, "config.json")),
+               "window_effect_max_abs": max_abs(outputs["base.logits"], llama_outputs(flat, x)["logits"])}
+    reloaded, info = load_llama(d)
+    results["reload_max_abs_diff"] = max_abs(outputs["base.logits"], llama_outputs(reloaded, x)["logits"])
+    results["loading_info"] = {k: sorted(str(i) for i in v) for k, v in info.items() if v}
+    cfg = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, lora_dropout=0.0,
+                     target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    peft_model = get_peft_model(reloaded, cfg)
+    randomize_lora(peft_model, 1304, 0.1)
+    peft_model.eval()
+    outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
+    peft_model.save_pretrained(os.path.join(d, "lora"))
+    fresh, _ = load_llama(d)
+    again = PeftModel.from_pretrained(fresh, os.path.join(d, "lora")).eval()
+    results["lora_reload_max_abs_diff"] = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])
+    outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+    save_st(outputs, os.path.join(d, "expected_outputs.safetensors"))
+    write_json(results, os.path.join(d, "MADE_WITH.json"))
+    write_json(results, results_path)
+    log("made", d, "window effect on logits", results["window_effect_max_abs"])
+    return results["window_effect_max_abs"] > 1e-3
+
+
 def make(tiny_bert, out, results_path):
     os.makedirs(out, exist_ok=True)
     results = {"versions": versions()}
@@ -619,6 +667,8 @@ def main():
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         ok = check(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "make-mistral":
+        ok = make_mistral(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "make-sharded":
         ok = make_sharded(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "quickstart":

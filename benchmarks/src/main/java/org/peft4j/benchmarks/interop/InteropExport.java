@@ -280,6 +280,11 @@ public final class InteropExport {
         llamaCase("llama31_tied_lora_qv", tiedConfig, 202, rows, mask,
                 "tiny Llama 3.1-style made here (llama3 rope scaling factor 8, original_max_position_embeddings 16, tied embeddings), "
                         + "LoRA r=4 alpha=16 on q_proj/v_proj");
+        LlamaConfig mistralConfig = LlamaConfig.builder().modelType("mistral").slidingWindow(4).vocabSize(64).hiddenSize(32)
+                .intermediateSize(48).numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).maxPositionEmbeddings(64)
+                .rmsNormEps(1e-5).ropeTheta(1000000).bosTokenId(1).eosTokenIds(List.of(2)).build();
+        llamaCase("mistral_window4_lora_all_linear", mistralConfig, 203, rows, mask,
+                "tiny Mistral made here (sliding_window 4, shorter than the 9-token inputs), LoRA r=4 alpha=8 on all 7 projections");
     }
 
     private void llamaCase(String name, LlamaConfig config, int seed, long[][] rows, long[][] mask, String what) throws IOException {

@@ -85,6 +85,16 @@ public final class ConfigJson {
     }
 
     /**
+     * Returns whether a field is present, {@code null} included.
+     *
+     * @param field the field name
+     * @return whether the object has the key
+     */
+    public boolean hasKey(String field) {
+        return object.has(field);
+    }
+
+    /**
      * Returns whether a field is present and not {@code null}.
      *
      * @param field the field name

@@ -55,9 +55,29 @@ public final class AttentionMasks {
      * @return {@code [B, 1, T, T]} float32 (or {@code [1, 1, T, T]} without a padding mask)
      */
     public static NDArray causal(NDManager manager, long length, NDArray attentionMask) {
+        return causal(manager, length, attentionMask, 0);
+    }
+
+    /**
+     * The causal mask with a sliding window (Mistral): position {@code i} attends to {@code j} when
+     * {@code i - window < j <= i}, i.e. to itself and the {@code window - 1} positions before it (as
+     * transformers' sliding-window mask, {@code kv_idx > q_idx - sliding_window}).
+     *
+     * @param manager where the mask is made
+     * @param length the sequence length T
+     * @param attentionMask {@code [B, T]} with 1 for real tokens and 0 for padding, or null
+     * @param window the window, or 0 for none
+     * @return the additive mask {@code [B|1, 1, T, T]}
+     */
+    public static NDArray causal(NDManager manager, long length, NDArray attentionMask, int window) {
         NDArray positions = manager.arange(0, (int) length, 1, DataType.INT64);
         // future[i, j] = j > i
         NDArray future = positions.reshape(1, length).gt(positions.reshape(length, 1)).reshape(1, 1, length, length);
+        if (window > 0) {
+            // too old: j <= i - window
+            NDArray old = positions.reshape(1, length).lte(positions.reshape(length, 1).sub(window)).reshape(1, 1, length, length);
+            future = future.logicalOr(old);
+        }
         NDArray blocked = future;
         if (attentionMask != null) {
             checkMask(attentionMask);

@@ -36,6 +36,10 @@ import java.util.List;
  * @param tieWordEmbeddings {@code tie_word_embeddings}: {@code lm_head} reuses {@code embed_tokens}
  * @param bosTokenId {@code bos_token_id}, or -1 when none
  * @param eosTokenIds {@code eos_token_id} (one or several), possibly empty
+ * @param modelType {@code model_type}: {@code "llama"}, or {@code "mistral"} (Llama's architecture
+ *     without biases, with an optional sliding attention window)
+ * @param slidingWindow {@code sliding_window} (Mistral): each position attends to itself and the
+ *     {@code slidingWindow - 1} positions before it; 0 for none (Llama, or Mistral's {@code null})
  */
 public record LlamaConfig(
         int vocabSize,
@@ -56,7 +60,12 @@ public record LlamaConfig(
         boolean mlpBias,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        String modelType,
+        int slidingWindow) {
+
+    /** The {@code model_type} values read and written. */
+    public static final List<String> MODEL_TYPES = List.of("llama", "mistral");
 
     /** Validates every field; the message names the field and the allowed values. */
     public LlamaConfig {
@@ -92,6 +101,16 @@ public record LlamaConfig(
         }
         if (bosTokenId < -1 || bosTokenId >= vocabSize) {
             throw new ModelConfigException("LlamaConfig: bos_token_id is " + bosTokenId + "; allowed: 0.." + (vocabSize - 1));
+        }
+        if (!MODEL_TYPES.contains(modelType)) {
+            throw new ModelConfigException("LlamaConfig: model_type is '" + modelType + "'; allowed: " + MODEL_TYPES);
+        }
+        if (slidingWindow < 0 || (slidingWindow > 0 && !modelType.equals("mistral"))) {
+            throw new ModelConfigException("LlamaConfig: sliding_window is " + slidingWindow + " for model_type '" + modelType
+                    + "'; allowed: >= 1 for mistral, or none (0)");
+        }
+        if (modelType.equals("mistral") && (attentionBias || mlpBias)) {
+            throw new ModelConfigException("LlamaConfig: model_type 'mistral' has no biases; attention_bias and mlp_bias must be false");
         }
         eosTokenIds = List.copyOf(eosTokenIds);
         for (int eos : eosTokenIds) {
@@ -144,9 +163,10 @@ public record LlamaConfig(
      */
     public static LlamaConfig fromJson(ConfigJson json) {
         String modelType = json.getString("model_type", "llama");
-        if (!modelType.equals("llama")) {
-            throw json.outOfRange("model_type", "'" + modelType + "'", "'llama'");
+        if (!MODEL_TYPES.contains(modelType)) {
+            throw json.outOfRange("model_type", "'" + modelType + "'", "'llama' or 'mistral'");
         }
+        boolean mistral = modelType.equals("mistral");
         String act = json.getString("hidden_act", "silu");
         HiddenActivation activation;
         try {
@@ -193,26 +213,44 @@ public record LlamaConfig(
             return new LlamaConfig(
                     json.getInt("vocab_size", 32000),
                     hidden,
-                    json.getInt("intermediate_size", 11008),
+                    json.getInt("intermediate_size", mistral ? 14336 : 11008),
                     json.getInt("num_hidden_layers", 32),
                     heads,
-                    json.getInt("num_key_value_heads", heads),
+                    json.getInt("num_key_value_heads", mistral ? 8 : heads),
                     json.getInt("head_dim", hidden / heads),
                     activation,
-                    json.getInt("max_position_embeddings", 2048),
+                    json.getInt("max_position_embeddings", mistral ? 4096 * 32 : 2048),
                     json.getDouble("initializer_range", 0.02),
                     json.getDouble("rms_norm_eps", 1e-6),
                     theta,
                     scaling,
-                    json.getBoolean("attention_bias", false),
+                    // transformers' Mistral has no biases and no such fields
+                    !mistral && json.getBoolean("attention_bias", false),
                     json.getDouble("attention_dropout", 0.0),
-                    json.getBoolean("mlp_bias", false),
+                    !mistral && json.getBoolean("mlp_bias", false),
                     json.getBoolean("tie_word_embeddings", false),
                     json.getInt("bos_token_id", 1),
-                    json.has("eos_token_id") ? json.getIntList("eos_token_id") : List.of(2));
+                    json.has("eos_token_id") ? json.getIntList("eos_token_id") : List.of(2),
+                    modelType,
+                    mistral ? slidingWindow(json) : 0);
         } catch (ModelConfigException e) {
             throw new ModelConfigException(json.source() + ": " + e.getMessage(), e);
         }
+    }
+
+    // MistralConfig: sliding_window defaults to 4096 when absent; null (Mistral v0.2 and later) means none
+    private static int slidingWindow(ConfigJson json) {
+        if (!json.hasKey("sliding_window")) {
+            return 4096;
+        }
+        if (!json.has("sliding_window")) {
+            return 0;
+        }
+        int w = json.getInt("sliding_window", 0);
+        if (w < 1) {
+            throw json.outOfRange("sliding_window", w, ">= 1, or null for none");
+        }
+        return w;
     }
 
     /**
@@ -281,9 +319,11 @@ public record LlamaConfig(
     public String toJson() {
         JsonObject o = new JsonObject();
         JsonArray arch = new JsonArray();
-        arch.add("LlamaForCausalLM");
+        arch.add(modelType.equals("mistral") ? "MistralForCausalLM" : "LlamaForCausalLM");
         o.add("architectures", arch);
-        o.addProperty("attention_bias", attentionBias);
+        if (!modelType.equals("mistral")) {
+            o.addProperty("attention_bias", attentionBias);
+        }
         o.addProperty("attention_dropout", attentionDropout);
         if (bosTokenId >= 0) {
             o.addProperty("bos_token_id", bosTokenId);
@@ -301,8 +341,10 @@ public record LlamaConfig(
         o.addProperty("initializer_range", initializerRange);
         o.addProperty("intermediate_size", intermediateSize);
         o.addProperty("max_position_embeddings", maxPositionEmbeddings);
-        o.addProperty("mlp_bias", mlpBias);
-        o.addProperty("model_type", "llama");
+        if (!modelType.equals("mistral")) {
+            o.addProperty("mlp_bias", mlpBias);
+        }
+        o.addProperty("model_type", modelType);
         o.addProperty("num_attention_heads", numAttentionHeads);
         o.addProperty("num_hidden_layers", numHiddenLayers);
         o.addProperty("num_key_value_heads", numKeyValueHeads);
@@ -315,10 +357,18 @@ public record LlamaConfig(
             o.add("rope_scaling", ropeScalingJson(ropeScaling));
         }
         o.addProperty("rope_theta", ropeTheta);
+        if (modelType.equals("mistral")) {
+            if (slidingWindow > 0) {
+                o.addProperty("sliding_window", slidingWindow);
+            } else {
+                o.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+            }
+        }
         o.addProperty("tie_word_embeddings", tieWordEmbeddings);
         o.addProperty("torch_dtype", "float32");
         o.addProperty("vocab_size", vocabSize);
-        return new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
+        // serializeNulls: a Mistral without a window is written "sliding_window": null (absent means 4096)
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o) + "\n";
     }
 
     /**
@@ -357,6 +407,8 @@ public record LlamaConfig(
         private boolean tieWordEmbeddings;
         private int bosTokenId = 1;
         private List<Integer> eosTokenIds = List.of(2);
+        private String modelType = "llama";
+        private int slidingWindow;
 
         private Builder() {}
 
@@ -417,6 +469,12 @@ public record LlamaConfig(
         /** @param v {@code eos_token_id} values @return this */
         public Builder eosTokenIds(List<Integer> v) { eosTokenIds = v; return this; }
 
+        /** @param v {@code model_type}, {@code "llama"} (default) or {@code "mistral"} @return this */
+        public Builder modelType(String v) { modelType = v; return this; }
+
+        /** @param v {@code sliding_window} (Mistral), 0 for none (default) @return this */
+        public Builder slidingWindow(int v) { slidingWindow = v; return this; }
+
         /**
          * Validates and builds.
          *
@@ -431,7 +489,7 @@ public record LlamaConfig(
                     numKeyValueHeads != null ? numKeyValueHeads : numAttentionHeads,
                     headDim != null ? headDim : hiddenSize / numAttentionHeads,
                     hiddenAct, maxPositionEmbeddings, initializerRange, rmsNormEps, ropeTheta, ropeScaling,
-                    attentionBias, attentionDropout, mlpBias, tieWordEmbeddings, bosTokenId, eosTokenIds);
+                    attentionBias, attentionDropout, mlpBias, tieWordEmbeddings, bosTokenId, eosTokenIds, modelType, slidingWindow);
         }
     }
 }

@@ -83,7 +83,7 @@ public final class LlamaModel extends ModuleBlock {
             throw new IllegalArgumentException(
                     "sequence length " + length + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        NDArray mask = AttentionMasks.causal(ids.getManager(), length, attentionMask);
+        NDArray mask = AttentionMasks.causal(ids.getManager(), length, attentionMask, config.slidingWindow());
         NDList cosSin = rotary.cosSin(ids.getManager(), length);
         NDArray hidden = module("embed_tokens").forward(ps, new NDList(ids), training, params).head();
         ModuleList layers = (ModuleList) module("layers");

@@ -101,6 +101,17 @@ class LayersTest {
     }
 
     @Test
+    void slidingWindowMaskKeepsItselfAndTheWindowMinusOneKeysBefore() {
+        float b = -Float.MAX_VALUE;
+        // window 2, length 4: query i sees keys i-1 and i (transformers: kv_idx > q_idx - window)
+        float[] m = AttentionMasks.causal(manager, 4, null, 2).toFloatArray();
+        assertEquals(List.of(0f, b, b, b, 0f, 0f, b, b, b, 0f, 0f, b, b, b, 0f, 0f), boxed(m));
+        // window 0 is the plain causal mask; a window as long as the sequence changes nothing
+        assertEquals(boxed(AttentionMasks.causal(manager, 4, null).toFloatArray()), boxed(AttentionMasks.causal(manager, 4, null, 0).toFloatArray()));
+        assertEquals(boxed(AttentionMasks.causal(manager, 4, null).toFloatArray()), boxed(AttentionMasks.causal(manager, 4, null, 4).toFloatArray()));
+    }
+
+    @Test
     void moduleListNamesChildrenByIndex() {
         ModuleList list = new ModuleList(List.of(new RmsNorm(2, 1e-6), new RmsNorm(2, 1e-6)));
         assertEquals(List.of("0.weight", "1.weight"), List.copyOf(BlockPaths.parameters(list).keySet()));

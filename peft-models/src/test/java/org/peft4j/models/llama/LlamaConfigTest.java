@@ -1,6 +1,7 @@
 package org.peft4j.models.llama;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,5 +154,31 @@ class LlamaConfigTest {
     private static void assertMessage(String json, String expected) {
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlamaConfig.fromJson(json));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void mistralConfigsReadTheirSlidingWindowAndHaveNoBiases() {
+        LlamaConfig windowed = LlamaConfig.fromJson("{\"model_type\": \"mistral\", \"sliding_window\": 4096,"
+                + " \"attention_bias\": true, \"num_attention_heads\": 32, \"hidden_size\": 4096}");
+        assertEquals("mistral", windowed.modelType());
+        assertEquals(4096, windowed.slidingWindow());
+        // transformers' Mistral has no bias field: one in the file is ignored, as transformers ignores it
+        assertFalse(windowed.attentionBias());
+        // MistralConfig's defaults where fields are missing: window 4096, 8 key/value heads, intermediate 14336
+        LlamaConfig defaults = LlamaConfig.fromJson("{\"model_type\": \"mistral\"}");
+        assertEquals(4096, defaults.slidingWindow());
+        assertEquals(8, defaults.numKeyValueHeads());
+        assertEquals(14336, defaults.intermediateSize());
+        // null (Mistral v0.2 and later): no window
+        assertEquals(0, LlamaConfig.fromJson("{\"model_type\": \"mistral\", \"sliding_window\": null}").slidingWindow());
+        // Llama has no window, whatever the file says
+        assertEquals(0, LlamaConfig.fromJson("{\"model_type\": \"llama\", \"sliding_window\": 8}").slidingWindow());
+        assertMessage("{\"model_type\": \"mistral\", \"sliding_window\": 0}", "field 'sliding_window' is 0; allowed: >= 1, or null");
+        assertMessage("{\"model_type\": \"qwen2\"}", "field 'model_type' is 'qwen2'; allowed: 'llama' or 'mistral'");
+        for (LlamaConfig c : List.of(windowed, defaults, LlamaConfig.fromJson("{\"model_type\": \"mistral\", \"sliding_window\": null}"))) {
+            LlamaConfig again = LlamaConfig.fromJson(c.toJson());
+            assertEquals(c, again, "round trip of " + c.toJson());
+            assertTrue(c.toJson().contains("\"MistralForCausalLM\""));
+        }
     }
 }
