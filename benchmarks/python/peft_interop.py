@@ -35,6 +35,9 @@
       Writes a tiny Mistral (sliding_window 4, shorter than the 9-token inputs, so the window matters)
       with a PEFT LoRA adapter, and the logits transformers computes: base, adapter, merged.
 
+  peft_interop.py make-qwen2 OUT_DIR RESULTS.json
+      The same for a tiny Qwen2 (biases on q/k/v, tied embeddings).
+
 Needs torch, transformers, peft and safetensors. Everything runs on the CPU in float32 with eager
 attention, in eval mode, under torch.no_grad. Exit status 0 when every check passed, 1 otherwise.
 """
@@ -645,6 +648,46 @@ def make_mistral(out, results_path):
     return results["window_effect_max_abs"] > 1e-3
 
 
+def make_qwen2(out, results_path):
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import Qwen2Config
+    os.makedirs(out, exist_ok=True)
+    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
+    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+    x = {"input_ids": ids, "attention_mask": mask}
+    kw = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+              num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
+              eos_token_id=2, use_sliding_window=False)
+    if tf_major() >= 5:
+        kw["rope_parameters"] = {"rope_type": "default", "rope_theta": 1000000.0}
+    else:
+        kw["rope_theta"] = 1000000.0
+    d = os.path.join(out, "tiny-qwen2-tied")
+    model = random_llama(Qwen2Config(**kw), 305)
+    model.save_pretrained(d, safe_serialization=True)
+    outputs = {"base.logits": llama_outputs(model, x)["logits"]}
+    reloaded, info = load_llama(d)
+    results = {"versions": versions(), "config": read_json(os.path.join(d, "config.json")),
+               "reload_max_abs_diff": max_abs(outputs["base.logits"], llama_outputs(reloaded, x)["logits"]),
+               "loading_info": {k: sorted(str(i) for i in v) for k, v in info.items() if v},
+               "bias_keys": sorted(k for k, _ in reloaded.named_parameters() if k.endswith("bias"))}
+    cfg = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
+    peft_model = get_peft_model(reloaded, cfg)
+    randomize_lora(peft_model, 1305, 0.1)
+    peft_model.eval()
+    outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
+    peft_model.save_pretrained(os.path.join(d, "lora"))
+    fresh, _ = load_llama(d)
+    again = PeftModel.from_pretrained(fresh, os.path.join(d, "lora")).eval()
+    results["lora_reload_max_abs_diff"] = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])
+    outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+    save_st(outputs, os.path.join(d, "expected_outputs.safetensors"))
+    write_json(results, os.path.join(d, "MADE_WITH.json"))
+    write_json(results, results_path)
+    log("made", d, "bias keys", results["bias_keys"])
+    return len(results["bias_keys"]) == 6
+
+
 def make(tiny_bert, out, results_path):
     os.makedirs(out, exist_ok=True)
     results = {"versions": versions()}
@@ -667,6 +710,8 @@ def main():
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         ok = check(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "make-qwen2":
+        ok = make_qwen2(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "make-mistral":
         ok = make_mistral(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "make-sharded":

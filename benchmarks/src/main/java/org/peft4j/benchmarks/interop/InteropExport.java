@@ -285,6 +285,11 @@ public final class InteropExport {
                 .rmsNormEps(1e-5).ropeTheta(1000000).bosTokenId(1).eosTokenIds(List.of(2)).build();
         llamaCase("mistral_window4_lora_all_linear", mistralConfig, 203, rows, mask,
                 "tiny Mistral made here (sliding_window 4, shorter than the 9-token inputs), LoRA r=4 alpha=8 on all 7 projections");
+        LlamaConfig qwen2Config = LlamaConfig.builder().modelType("qwen2").tieWordEmbeddings(true).vocabSize(64).hiddenSize(32)
+                .intermediateSize(48).numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).maxPositionEmbeddings(64)
+                .rmsNormEps(1e-6).ropeTheta(1000000).bosTokenId(-1).eosTokenIds(List.of(2)).build();
+        llamaCase("qwen2_tied_lora_qv", qwen2Config, 204, rows, mask,
+                "tiny Qwen2 made here (biases on q/k/v only, tied embeddings), LoRA r=4 alpha=16 on q_proj/v_proj");
     }
 
     private void llamaCase(String name, LlamaConfig config, int seed, long[][] rows, long[][] mask, String what) throws IOException {
@@ -299,8 +304,12 @@ public final class InteropExport {
             }
         }
         model.initialize(manager, DataType.FLOAT32);
-        // RMSNorm weights away from 1 so that their loading is checked too
+        // RMSNorm weights away from 1 and biases away from 0, so that their loading is checked too
         for (Map.Entry<String, Parameter> e : BlockPaths.parameters(model).entrySet()) {
+            if (e.getKey().endsWith(".bias")) {
+                NDArray b = e.getValue().getArray();
+                b.addi(manager.randomNormal(0f, 0.2f, b.getShape(), DataType.FLOAT32));
+            }
             if (e.getKey().endsWith("norm.weight")) {
                 NDArray w = e.getValue().getArray();
                 w.subi(w).addi(1f).addi(manager.randomNormal(0f, 0.1f, w.getShape(), DataType.FLOAT32));

@@ -55,6 +55,6 @@ class InteropExportTest {
             }
         }
         assertEquals(List.of("bert_lora_qv_classifier", "bert_lora_rslora_patterns_bias", "bert_lora_layers_to_transform",
-                "bert_pissa", "bert_cat_combination", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear"), names);
+                "bert_pissa", "bert_cat_combination", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
     }
 }

@@ -38,11 +38,11 @@ public final class LlamaAttention extends ModuleBlock {
         this.kvHeads = config.numKeyValueHeads();
         this.headDim = config.headDim();
         this.dropout = (float) config.attentionDropout();
-        boolean bias = config.attentionBias();
-        registerModule("q_proj", new DenseLinear(h, (long) heads * headDim, bias));
-        registerModule("k_proj", new DenseLinear(h, (long) kvHeads * headDim, bias));
-        registerModule("v_proj", new DenseLinear(h, (long) kvHeads * headDim, bias));
-        registerModule("o_proj", new DenseLinear((long) heads * headDim, h, bias));
+        boolean qkv = config.qkvBias();
+        registerModule("q_proj", new DenseLinear(h, (long) heads * headDim, qkv));
+        registerModule("k_proj", new DenseLinear(h, (long) kvHeads * headDim, qkv));
+        registerModule("v_proj", new DenseLinear(h, (long) kvHeads * headDim, qkv));
+        registerModule("o_proj", new DenseLinear((long) heads * headDim, h, config.attentionBias()));
     }
 
     /** {@inheritDoc} */

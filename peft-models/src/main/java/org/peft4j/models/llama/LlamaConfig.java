@@ -36,8 +36,9 @@ import java.util.List;
  * @param tieWordEmbeddings {@code tie_word_embeddings}: {@code lm_head} reuses {@code embed_tokens}
  * @param bosTokenId {@code bos_token_id}, or -1 when none
  * @param eosTokenIds {@code eos_token_id} (one or several), possibly empty
- * @param modelType {@code model_type}: {@code "llama"}, or {@code "mistral"} (Llama's architecture
- *     without biases, with an optional sliding attention window)
+ * @param modelType {@code model_type}: {@code "llama"}, {@code "mistral"} (Llama's architecture
+ *     without biases, with an optional sliding attention window) or {@code "qwen2"} (Llama's
+ *     architecture with biases on q/k/v and none on o_proj or the MLP)
  * @param slidingWindow {@code sliding_window} (Mistral): each position attends to itself and the
  *     {@code slidingWindow - 1} positions before it; 0 for none (Llama, or Mistral's {@code null})
  */
@@ -65,7 +66,7 @@ public record LlamaConfig(
         int slidingWindow) {
 
     /** The {@code model_type} values read and written. */
-    public static final List<String> MODEL_TYPES = List.of("llama", "mistral");
+    public static final List<String> MODEL_TYPES = List.of("llama", "mistral", "qwen2");
 
     /** Validates every field; the message names the field and the allowed values. */
     public LlamaConfig {
@@ -109,8 +110,9 @@ public record LlamaConfig(
             throw new ModelConfigException("LlamaConfig: sliding_window is " + slidingWindow + " for model_type '" + modelType
                     + "'; allowed: >= 1 for mistral, or none (0)");
         }
-        if (modelType.equals("mistral") && (attentionBias || mlpBias)) {
-            throw new ModelConfigException("LlamaConfig: model_type 'mistral' has no biases; attention_bias and mlp_bias must be false");
+        if (!modelType.equals("llama") && (attentionBias || mlpBias)) {
+            throw new ModelConfigException("LlamaConfig: model_type '" + modelType + "' fixes its biases"
+                    + " (mistral: none; qwen2: q/k/v only); attention_bias and mlp_bias must be false");
         }
         eosTokenIds = List.copyOf(eosTokenIds);
         for (int eos : eosTokenIds) {
@@ -118,6 +120,16 @@ public record LlamaConfig(
                 throw new ModelConfigException("LlamaConfig: eos_token_id " + eos + " out of range; allowed: 0.." + (vocabSize - 1));
             }
         }
+    }
+
+    /**
+     * Returns whether q_proj, k_proj and v_proj have biases: {@code attention_bias} for Llama, always
+     * for Qwen2.
+     *
+     * @return whether the q/k/v projections have biases
+     */
+    public boolean qkvBias() {
+        return attentionBias || modelType.equals("qwen2");
     }
 
     /**
@@ -164,9 +176,27 @@ public record LlamaConfig(
     public static LlamaConfig fromJson(ConfigJson json) {
         String modelType = json.getString("model_type", "llama");
         if (!MODEL_TYPES.contains(modelType)) {
-            throw json.outOfRange("model_type", "'" + modelType + "'", "'llama' or 'mistral'");
+            throw json.outOfRange("model_type", "'" + modelType + "'", "'llama', 'mistral' or 'qwen2'");
         }
         boolean mistral = modelType.equals("mistral");
+        boolean qwen2 = modelType.equals("qwen2");
+        if (qwen2) {
+            // Qwen2 slides its window only on some layers (max_window_layers / layer_types)
+            if (json.getBoolean("use_sliding_window", false)) {
+                throw json.outOfRange("use_sliding_window", true, "false (Qwen2's per-layer sliding window is not supported)");
+            }
+            if (json.has("layer_types")) {
+                com.google.gson.JsonElement types = json.object().get("layer_types");
+                if (!types.isJsonArray()) {
+                    throw json.outOfRange("layer_types", types, "a list of 'full_attention'");
+                }
+                for (com.google.gson.JsonElement t : types.getAsJsonArray()) {
+                    if (!t.isJsonPrimitive() || !t.getAsString().equals("full_attention")) {
+                        throw json.outOfRange("layer_types", t, "'full_attention' only (sliding attention layers are not supported)");
+                    }
+                }
+            }
+        }
         String act = json.getString("hidden_act", "silu");
         HiddenActivation activation;
         try {
@@ -211,26 +241,26 @@ public record LlamaConfig(
         }
         try {
             return new LlamaConfig(
-                    json.getInt("vocab_size", 32000),
+                    json.getInt("vocab_size", qwen2 ? 151936 : 32000),
                     hidden,
-                    json.getInt("intermediate_size", mistral ? 14336 : 11008),
+                    json.getInt("intermediate_size", mistral ? 14336 : qwen2 ? 22016 : 11008),
                     json.getInt("num_hidden_layers", 32),
                     heads,
                     json.getInt("num_key_value_heads", mistral ? 8 : heads),
                     json.getInt("head_dim", hidden / heads),
                     activation,
-                    json.getInt("max_position_embeddings", mistral ? 4096 * 32 : 2048),
+                    json.getInt("max_position_embeddings", mistral ? 4096 * 32 : qwen2 ? 32768 : 2048),
                     json.getDouble("initializer_range", 0.02),
                     json.getDouble("rms_norm_eps", 1e-6),
                     theta,
                     scaling,
-                    // transformers' Mistral has no biases and no such fields
-                    !mistral && json.getBoolean("attention_bias", false),
+                    // transformers' Mistral and Qwen2 fix their biases by type and have no such fields
+                    !mistral && !qwen2 && json.getBoolean("attention_bias", false),
                     json.getDouble("attention_dropout", 0.0),
-                    !mistral && json.getBoolean("mlp_bias", false),
+                    !mistral && !qwen2 && json.getBoolean("mlp_bias", false),
                     json.getBoolean("tie_word_embeddings", false),
-                    json.getInt("bos_token_id", 1),
-                    json.has("eos_token_id") ? json.getIntList("eos_token_id") : List.of(2),
+                    json.getInt("bos_token_id", qwen2 ? -1 : 1),
+                    json.has("eos_token_id") ? json.getIntList("eos_token_id") : qwen2 ? List.of() : List.of(2),
                     modelType,
                     mistral ? slidingWindow(json) : 0);
         } catch (ModelConfigException e) {
@@ -319,9 +349,9 @@ public record LlamaConfig(
     public String toJson() {
         JsonObject o = new JsonObject();
         JsonArray arch = new JsonArray();
-        arch.add(modelType.equals("mistral") ? "MistralForCausalLM" : "LlamaForCausalLM");
+        arch.add(modelType.equals("mistral") ? "MistralForCausalLM" : modelType.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
         o.add("architectures", arch);
-        if (!modelType.equals("mistral")) {
+        if (modelType.equals("llama")) {
             o.addProperty("attention_bias", attentionBias);
         }
         o.addProperty("attention_dropout", attentionDropout);
@@ -341,7 +371,7 @@ public record LlamaConfig(
         o.addProperty("initializer_range", initializerRange);
         o.addProperty("intermediate_size", intermediateSize);
         o.addProperty("max_position_embeddings", maxPositionEmbeddings);
-        if (!modelType.equals("mistral")) {
+        if (modelType.equals("llama")) {
             o.addProperty("mlp_bias", mlpBias);
         }
         o.addProperty("model_type", modelType);
@@ -363,6 +393,9 @@ public record LlamaConfig(
             } else {
                 o.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
             }
+        }
+        if (modelType.equals("qwen2")) {
+            o.addProperty("use_sliding_window", false);
         }
         o.addProperty("tie_word_embeddings", tieWordEmbeddings);
         o.addProperty("torch_dtype", "float32");
@@ -469,7 +502,7 @@ public record LlamaConfig(
         /** @param v {@code eos_token_id} values @return this */
         public Builder eosTokenIds(List<Integer> v) { eosTokenIds = v; return this; }
 
-        /** @param v {@code model_type}, {@code "llama"} (default) or {@code "mistral"} @return this */
+        /** @param v {@code model_type}: {@code "llama"} (default), {@code "mistral"} or {@code "qwen2"} @return this */
         public Builder modelType(String v) { modelType = v; return this; }
 
         /** @param v {@code sliding_window} (Mistral), 0 for none (default) @return this */

@@ -21,8 +21,9 @@ import java.util.List;
  * model} ({@link LlamaModel}) and {@code lm_head} ({@link DenseLinear} {@code [vocab, H]} without
  * bias, or a {@link TiedLmHead} over {@code model.embed_tokens} with {@code tie_word_embeddings}).
  * Parameter paths are the state-dict keys ({@code model.layers.0.self_attn.q_proj.weight}, {@code
- * lm_head.weight}). Also {@code MistralForCausalLM}, which has the same layout ({@link
- * LlamaConfig#modelType()} {@code "mistral"}, with its sliding attention window).
+ * lm_head.weight}). Also {@code MistralForCausalLM} and {@code Qwen2ForCausalLM}, which have the
+ * same layout ({@link LlamaConfig#modelType()} {@code "mistral"}, with its sliding attention window;
+ * {@code "qwen2"}, with biases on q/k/v).
  *
  * <p>Input: {@code NDList(input_ids)}, {@code NDList(input_ids, attention_mask)} or {@code
  * NDList(input_ids, attention_mask, labels)}, each {@code [B, T]} int64. Output: {@code

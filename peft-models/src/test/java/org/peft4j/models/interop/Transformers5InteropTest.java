@@ -37,8 +37,8 @@ import java.util.Map;
  * Files written by Hugging Face transformers 5.17.0 and PEFT 0.21.0 (fixtures/peft-0.21, see its
  * NOTE.md) load here and give the outputs those libraries computed: two tiny Llama checkpoints in
  * transformers 5's config format (rope_parameters; llama3 rope scaling and tied embeddings in the
- * second) and a tiny Mistral whose sliding window (4) is shorter than the inputs, with a LoRA adapter
- * each, a bfloat16 Llama saved in three shards with an index, LoRA adapters on the tiny BERT in PEFT 0.21's config format
+ * second), a tiny Mistral whose sliding window (4) is shorter than the inputs and a tiny Qwen2
+ * (biases on q/k/v, tied embeddings), with a LoRA adapter each, a bfloat16 Llama saved in three shards with an index, LoRA adapters on the tiny BERT in PEFT 0.21's config format
  * (rsLoRA, rank and alpha patterns, lora_bias), PiSSA's initialisation, a PiSSA adapter as saved
  * and converted to a plain LoRA, and a DoRA adapter, which must be refused.
  *
@@ -111,7 +111,7 @@ class Transformers5InteropTest {
     @Test
     void tinyLlamasOfTransformers5AndTheirPeftLoraReproduceTransformersLogits() throws IOException {
         long[] mask = JsonFixture.load(ROOT + "llama-input.json").longs("attention_mask");
-        for (String name : List.of("tiny-llama", "tiny-llama31-tied", "tiny-mistral-window4")) {
+        for (String name : List.of("tiny-llama", "tiny-llama31-tied", "tiny-mistral-window4", "tiny-qwen2-tied")) {
             Path dir = JsonFixture.dir(ROOT + name);
             Map<String, float[]> expected = expected(dir.resolve("expected_outputs.safetensors"));
             try (NDManager m = manager.newSubManager()) {

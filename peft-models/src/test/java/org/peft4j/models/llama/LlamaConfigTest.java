@@ -174,11 +174,30 @@ class LlamaConfigTest {
         // Llama has no window, whatever the file says
         assertEquals(0, LlamaConfig.fromJson("{\"model_type\": \"llama\", \"sliding_window\": 8}").slidingWindow());
         assertMessage("{\"model_type\": \"mistral\", \"sliding_window\": 0}", "field 'sliding_window' is 0; allowed: >= 1, or null");
-        assertMessage("{\"model_type\": \"qwen2\"}", "field 'model_type' is 'qwen2'; allowed: 'llama' or 'mistral'");
+        assertMessage("{\"model_type\": \"qwen3\"}", "field 'model_type' is 'qwen3'; allowed: 'llama', 'mistral' or 'qwen2'");
         for (LlamaConfig c : List.of(windowed, defaults, LlamaConfig.fromJson("{\"model_type\": \"mistral\", \"sliding_window\": null}"))) {
             LlamaConfig again = LlamaConfig.fromJson(c.toJson());
             assertEquals(c, again, "round trip of " + c.toJson());
             assertTrue(c.toJson().contains("\"MistralForCausalLM\""));
         }
+    }
+
+    @Test
+    void qwen2ConfigsHaveQkvBiasesOnlyAndRefuseTheirSlidingLayers() {
+        LlamaConfig q = LlamaConfig.fromJson("{\"model_type\": \"qwen2\", \"use_sliding_window\": false, \"sliding_window\": 4096,"
+                + " \"layer_types\": [\"full_attention\", \"full_attention\"], \"num_hidden_layers\": 2,"
+                + " \"bos_token_id\": 151643, \"eos_token_id\": 151645}");
+        assertEquals("qwen2", q.modelType());
+        assertTrue(q.qkvBias(), "q/k/v biases");
+        assertFalse(q.attentionBias(), "no o_proj bias");
+        assertFalse(q.mlpBias());
+        assertEquals(0, q.slidingWindow(), "use_sliding_window false: no window");
+        assertEquals(q, LlamaConfig.fromJson(q.toJson()), "round trip of " + q.toJson());
+        assertTrue(q.toJson().contains("\"Qwen2ForCausalLM\""));
+        assertMessage("{\"model_type\": \"qwen2\", \"use_sliding_window\": true}", "field 'use_sliding_window' is true; allowed: false");
+        assertMessage("{\"model_type\": \"qwen2\", \"layer_types\": [\"full_attention\", \"sliding_attention\"]}",
+                "field 'layer_types' is \"sliding_attention\"; allowed: 'full_attention' only");
+        assertFalse(LlamaConfig.fromJson("{\"model_type\": \"llama\"}").qkvBias());
+        assertTrue(LlamaConfig.fromJson("{\"model_type\": \"llama\", \"attention_bias\": true}").qkvBias());
     }
 }
