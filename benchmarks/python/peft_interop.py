@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Cross-checks peft4j against Hugging Face transformers + PEFT, in both directions.
 
-  peft_interop.py check EXPORT_DIR RESULTS.json
+  peft_interop.py check EXPORT_DIR RESULTS.json [--gradients]
       EXPORT_DIR is written by org.peft4j.benchmarks.interop.InteropExport (Java). For every case of
       its manifest.json: loads the base checkpoint written or copied there in transformers, loads the
       adapter folder peft4j saved with PeftModel.from_pretrained (failing on any missing or unexpected
       adapter key), checks that every saved tensor reached the model, and compares the outputs with the
       ones peft4j computed (base, adapter active, merge_and_unload); then loads peft4j's merged model
-      with from_pretrained and compares again. Also runs benchmarks/python/peft4j_bench_worker.py
+      with from_pretrained and compares again. With --gradients it also compares the training loss and
+      the gradient of every trainable tensor (the adapter loaded with is_trainable=True) with the ones
+      InteropExport wrote; that comparison has not yet been run against a real PEFT installation. Also runs benchmarks/python/peft4j_bench_worker.py
       (the side-by-side benchmark's PyTorch worker) on one case, on its transformers path and on its
       plain-PyTorch fallback.
 
@@ -52,6 +54,7 @@ import warnings
 
 import torch
 
+GRADIENTS = False  # set by --gradients
 TOL_BERT = 1e-4  # float32 on both sides, only summation order differs (as PeftInteropTest)
 TOL_REL_LLAMA = 1e-4  # times max(1, max |reference|): the tiny Llamas' logits reach about 4
 
@@ -212,6 +215,13 @@ def check_case(root, case, inputs):
     good, result["peft"] = compare(kind, stages["peft"], run(peft_model, x), mask)
     ok = ok and good
 
+    if GRADIENTS and "loss" in expected:
+        try:
+            result["gradients"] = gradient_check(root, case, kind, x, expected)
+        except Exception:
+            result["gradients"] = {"ok": False, "exception": traceback.format_exc()}
+        ok = ok and result["gradients"]["ok"]
+
     merged = peft_model.merge_and_unload()
     good, result["merge_and_unload"] = compare(kind, stages["merged"], run(merged, x), mask)
     ok = ok and good
@@ -225,6 +235,55 @@ def check_case(root, case, inputs):
     ok = ok and good
     result["ok"] = ok
     return ok, result
+
+
+def canonical(name):
+    """A trainable tensor's name without the PEFT prefix and the adapter name: PEFT's
+    base_model.model.<path>.lora_A.default.weight and peft4j's <path>.default.lora_A.weight both become
+    <path>.lora_A.weight (classifier.modules_to_save.default.weight: classifier.modules_to_save.weight)."""
+    if name.startswith("base_model.model."):
+        name = name[len("base_model.model."):]
+    return name.replace(".default.", ".")
+
+
+def gradient_check(root, case, kind, x, expected):
+    """The training loss and the gradient of every trainable tensor, PEFT against peft4j: the adapter loaded
+    with is_trainable=True, eval mode (no dropout, as peft4j's pass), cross-entropy against labels 0, 1, 2
+    (BERT) or the causal LM loss with padding labelled -100 (Llama family)."""
+    from peft import PeftModel
+    load = load_bert if kind == "bert" else load_llama
+    base, _ = load(os.path.join(root, case["base"]))
+    model = PeftModel.from_pretrained(base, os.path.join(root, case["adapter"]), is_trainable=True)
+    model.eval()
+    if kind == "bert":
+        loss = torch.nn.functional.cross_entropy(model(**x).logits, torch.tensor([0, 1, 2]))
+    else:
+        labels = x["input_ids"].masked_fill(x["attention_mask"] == 0, -100)
+        loss = model(**x, labels=labels).loss
+    loss.backward()
+    ours = {k[len("grad."):]: v for k, v in expected.items() if k.startswith("grad.")}
+    theirs = {canonical(n): p.grad for n, p in model.named_parameters() if p.requires_grad}
+    res = {"loss_peft4j": expected["loss"].item(), "loss_torch": loss.item(), "trainable_tensors": len(theirs),
+           "only_peft4j": sorted(set(ours) - set(theirs)), "only_torch": sorted(set(theirs) - set(ours)),
+           "no_grad": sorted(k for k, g in theirs.items() if g is None)}
+    common = [k for k in sorted(set(ours) & set(theirs)) if theirs[k] is not None]
+    largest = max([theirs[k].abs().max().item() for k in common] + [1e-30])
+    # per tensor: 1e-3 of its own largest entry, plus 1e-5 of the largest gradient of the model (a tensor
+    # whose gradient is tiny next to the others carries the others' round-off)
+    worst, worst_key, within = 0.0, None, True
+    for k in common:
+        g = theirs[k]
+        d = (ours[k] - g).abs().max().item()
+        rel = d / max(g.abs().max().item(), 1e-30)
+        within = within and d <= 1e-3 * g.abs().max().item() + 1e-5 * largest
+        if rel > worst:
+            worst, worst_key = rel, k
+    res["largest_gradient"] = largest
+    res["max_relative_diff"] = worst
+    res["worst_tensor"] = worst_key
+    res["ok"] = (not res["only_peft4j"] and not res["only_torch"] and not res["no_grad"] and within and bool(common)
+                 and abs(res["loss_peft4j"] - res["loss_torch"]) <= 1e-5 * max(1.0, abs(res["loss_torch"])))
+    return res
 
 
 def worker_check(root, case):
@@ -708,7 +767,9 @@ def make(tiny_bert, out, results_path):
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
-    if len(sys.argv) == 4 and sys.argv[1] == "check":
+    global GRADIENTS
+    if sys.argv[1:2] == ["check"] and len(sys.argv) in (4, 5) and sys.argv[4:] in ([], ["--gradients"]):
+        GRADIENTS = sys.argv[4:] == ["--gradients"]
         ok = check(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "make-qwen2":
         ok = make_qwen2(sys.argv[2], sys.argv[3])

@@ -183,7 +183,10 @@ public final class InteropExport {
         Files.createDirectories(dir);
         try (NDManager m = manager.newSubManager()) {
             NDList x = bertInput(m);
-            writeCase(dir, x, forward(bert(), x), peft, (d, merged) -> BertCheckpoints.save(d, (BertForSequenceClassification) merged), m);
+            // the training loss: mean cross-entropy of the three rows against labels 0, 1, 2
+            NDArray oneHot = m.create(new int[] {0, 1, 2}).oneHot(3);
+            Loss loss = new Loss(x, out -> out.get("logits").logSoftmax(1).mul(oneHot).sum().neg().div(3f));
+            writeCase(dir, x, forward(bert(), x), peft, loss, (d, merged) -> BertCheckpoints.save(d, (BertForSequenceClassification) merged), m);
         }
         addCase(name, "bert", "tiny-bert", what);
     }
@@ -193,11 +196,21 @@ public final class InteropExport {
         void save(Path dir, Block merged) throws IOException;
     }
 
-    /** Writes the adapter, the merged model and the base / adapter / merged outputs of one case. */
-    private static void writeCase(Path dir, NDList x, NDList baseOutputs, PeftModel peft, MergedSaver saver, NDManager m) throws IOException {
+    /** A training loss: the inputs of the forward pass and the scalar computed from its outputs. */
+    private record Loss(NDList inputs, java.util.function.Function<NDList, NDArray> of) {}
+
+    /**
+     * Writes the adapter, the merged model and the base / adapter / merged outputs of one case, and
+     * the loss and the gradient of every trainable tensor ({@code loss}, {@code grad.<path>} with
+     * the adapter name left out, e.g. {@code grad.bert.encoder.layer.0.attention.self.query.lora_A.weight}),
+     * from a forward pass without dropout.
+     */
+    private static void writeCase(Path dir, NDList x, NDList baseOutputs, PeftModel peft, Loss loss, MergedSaver saver, NDManager m)
+            throws IOException {
         Map<String, NDArray> outputs = new LinkedHashMap<>();
         put(outputs, "base", baseOutputs);
         put(outputs, "peft", forward(peft.block(), x));
+        outputs.putAll(gradients(peft.block(), loss, m));
         peft.save(dir.resolve("adapter"));
         Block merged = peft.mergeAndUnload(true);
         put(outputs, "merged", forward(merged, x));
@@ -206,6 +219,27 @@ public final class InteropExport {
             a.attach(m);
         }
         SafetensorsWriter.save(dir.resolve("outputs.safetensors"), outputs, Map.of("format", "pt"));
+    }
+
+    private static Map<String, NDArray> gradients(Block model, Loss loss, NDManager m) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        Map<String, Parameter> trainable = new java.util.TreeMap<>();
+        BlockPaths.parameters(model).forEach((k, p) -> {
+            if (p.requiresGradient()) {
+                trainable.put(k, p);
+            }
+        });
+        try (ai.djl.training.GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray l = loss.of().apply(model.forward(new ParameterStore(m, false), loss.inputs(), false));
+            collector.backward(l);
+            out.put("loss", l.duplicate().reshape(1));
+        }
+        for (Map.Entry<String, Parameter> e : trainable.entrySet()) {
+            NDArray g = e.getValue().getArray().getGradient();
+            out.put("grad." + e.getKey().replace(".default.", "."), g.duplicate());
+            g.subi(g); // the collector does not zero gradients
+        }
+        return out;
     }
 
     private static NDList forward(Block model, NDList x) {
@@ -327,7 +361,15 @@ public final class InteropExport {
             NDList base = forward(model, x);
             PeftModel peft = PeftModel.wrap(model, lora);
             perturb(peft, 0.1f);
-            writeCase(dir, x, base, peft, (d, merged) -> LlamaCheckpoints.save(d, (LlamaForCausalLM) merged), m);
+            // the training loss: next-token cross-entropy, padding labelled -100 (transformers' labels=)
+            long[] labels = flat(rows);
+            long[] keep = flat(mask);
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = keep[i] == 0 ? -100 : labels[i];
+            }
+            NDList withLabels = new NDList(x.get(0), x.get(1), m.create(labels, x.get(0).getShape()));
+            Loss loss = new Loss(withLabels, out -> out.get("loss"));
+            writeCase(dir, x, base, peft, loss, (d, merged) -> LlamaCheckpoints.save(d, (LlamaForCausalLM) merged), m);
         }
         addCase(name, "llama", name + "/base-model", what);
     }

@@ -52,9 +52,62 @@ class InteropExportTest {
                 assertTrue(effect > 1e-2, name + ": the adapter moves " + output + " by only " + effect);
                 // merging changes only the summation order: float32 round-off of outputs of order 1-10
                 assertTrue(mergeGap < 1e-4, name + ": merged differs from unmerged by " + mergeGap);
+                // the training loss and a gradient for every trainable tensor, not all zero
+                assertTrue(r.contains("loss") && Float.isFinite(r.readFloats("loss")[0]), name + ": loss");
+                long grads = r.names().stream().filter(k -> k.startsWith("grad.")).count();
+                assertTrue(grads >= 4, name + ": " + grads + " gradients");
+                for (String k : r.names()) {
+                    if (k.startsWith("grad.") && k.contains("lora_B")) {
+                        float largest = 0;
+                        for (float g : r.readFloats(k)) {
+                            largest = Math.max(largest, Math.abs(g));
+                        }
+                        assertTrue(largest > 0, name + ": " + k + " is all zero");
+                    }
+                }
             }
         }
+        assertClassifierGradientIsSoftmaxMinusOneHot(out.resolve("bert_lora_qv_classifier").resolve("outputs.safetensors"));
         assertEquals(List.of("bert_lora_qv_classifier", "bert_lora_rslora_patterns_bias", "bert_lora_layers_to_transform",
                 "bert_pissa", "bert_cat_combination", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
+    }
+
+    /**
+     * For the mean cross-entropy of logits {@code z = W h + b} against labels y, the loss is
+     * {@code -mean_i log softmax(z_i)[y_i]} and its gradient with respect to the classifier bias is
+     * {@code mean_i (softmax(z_i) - onehot(y_i))}: both follow from the exported logits alone, so they
+     * check the exported loss and the backward pass independently of the autograd that made them.
+     */
+    private static void assertClassifierGradientIsSoftmaxMinusOneHot(Path outputs) throws IOException {
+        try (SafetensorsReader r = SafetensorsReader.open(outputs)) {
+            float[] z = r.readFloats("peft.logits");
+            int classes = 3;
+            int rows = z.length / classes;
+            double loss = 0;
+            double[] grad = new double[classes];
+            for (int i = 0; i < rows; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < classes; c++) {
+                    max = Math.max(max, z[i * classes + c]);
+                }
+                double sum = 0;
+                for (int c = 0; c < classes; c++) {
+                    sum += Math.exp(z[i * classes + c] - max);
+                }
+                for (int c = 0; c < classes; c++) {
+                    double p = Math.exp(z[i * classes + c] - max) / sum;
+                    grad[c] += (p - (c == i ? 1 : 0)) / rows; // labels 0, 1, 2
+                    if (c == i) {
+                        loss -= Math.log(p) / rows;
+                    }
+                }
+            }
+            assertEquals(loss, r.readFloats("loss")[0], 1e-6, "loss");
+            float[] exported = r.readFloats("grad.classifier.modules_to_save.bias");
+            for (int c = 0; c < classes; c++) {
+                // float32 softmax of logits of order 0.1: round-off ~1e-8
+                assertEquals(grad[c], exported[c], 1e-6, "d loss / d bias[" + c + "]");
+            }
+        }
     }
 }
