@@ -45,7 +45,6 @@ attention, in eval mode, under torch.no_grad. Exit status 0 when every check pas
 """
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -412,14 +411,44 @@ def llama_config(tied, llama3):
               bos_token_id=1, eos_token_id=2, attention_bias=False, mlp_bias=False)
     scaling = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                "original_max_position_embeddings": 16} if llama3 else None
-    if tf_major() >= 5:
-        rope = {"rope_type": "default", "rope_theta": 500000.0} if scaling is None else dict(scaling, rope_theta=500000.0)
-        kw["rope_parameters"] = rope
+    if scaling is None:
+        kw.update(default_rope(500000.0))
+    elif tf_major() >= 5:
+        kw["rope_parameters"] = dict(scaling, rope_theta=500000.0)
     else:
-        kw["rope_theta"] = 500000.0
-        if scaling is not None:
-            kw["rope_scaling"] = scaling
+        kw.update(rope_theta=500000.0, rope_scaling=scaling)
     return LlamaConfig(**kw)
+
+
+def decoder_batch():
+    """The decoder inputs of every Llama-family reference: 2 x 9 ids, the second row right-padded."""
+    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
+    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def default_rope(theta):
+    """The config fields of unscaled rotary embeddings: rope_parameters (transformers 5) or rope_theta (4)."""
+    if tf_major() >= 5:
+        return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
+    return {"rope_theta": theta}
+
+
+def lora_round_trip(d, reloaded, cfg, seed, x, outputs):
+    """Wraps the reloaded model with LoRA (lora_B ~ N(0, 0.1) after the seed), saves it to d/lora, and adds
+    the adapter's and the merged model's logits to outputs; returns |adapter - reloaded adapter| logits."""
+    from peft import PeftModel, get_peft_model
+    peft_model = get_peft_model(reloaded, cfg)
+    randomize_lora(peft_model, seed, 0.1)
+    peft_model.eval()
+    outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
+    adir = os.path.join(d, "lora")
+    peft_model.save_pretrained(adir)
+    fresh, _ = load_llama(d)
+    again = PeftModel.from_pretrained(fresh, adir).eval()
+    reload_diff = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])  # before merging
+    outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+    return reload_diff
 
 
 def random_llama(config, seed):
@@ -446,11 +475,9 @@ def randomize_lora(model, seed, std, adapter=None, with_bias=False):
 
 
 def make_llama(out, results):
-    from peft import LoraConfig, PeftModel, get_peft_model
-    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
-    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
-    x = {"input_ids": ids, "attention_mask": mask}
-    write_json({"input_ids": ids.tolist(), "attention_mask": mask.tolist(),
+    from peft import LoraConfig
+    x = decoder_batch()
+    write_json({"input_ids": x["input_ids"].tolist(), "attention_mask": x["attention_mask"].tolist(),
                 "note": "right-padded; compare positions where attention_mask is 1"}, os.path.join(out, "llama-input.json"))
     for name, tied, llama3, targets, alpha, seed in (
             ("tiny-llama", False, False, ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 8, 301),
@@ -464,16 +491,7 @@ def make_llama(out, results):
                                      "loading_info": {k: sorted(str(i) for i in v) for k, v in info.items() if v},
                                      "config": read_json(os.path.join(d, "config.json"))}
         cfg = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=alpha, target_modules=targets, lora_dropout=0.0)
-        peft_model = get_peft_model(reloaded, cfg)
-        randomize_lora(peft_model, seed + 1000, 0.1)
-        peft_model.eval()
-        outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
-        adir = os.path.join(d, "lora")
-        peft_model.save_pretrained(adir)
-        fresh, _ = load_llama(d)
-        again = PeftModel.from_pretrained(fresh, adir).eval()
-        results[name + "/lora/reload"] = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])
-        outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+        results[name + "/lora/reload"] = lora_round_trip(d, reloaded, cfg, seed + 1000, x, outputs)
         save_st(outputs, os.path.join(d, "expected_outputs.safetensors"))
         log("made", name)
 
@@ -636,9 +654,7 @@ def make_bert(tiny_bert, out, results):
 
 def make_sharded(out, results_path):
     os.makedirs(out, exist_ok=True)
-    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
-    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
-    x = {"input_ids": ids, "attention_mask": mask}
+    x = decoder_batch()
     d = os.path.join(out, "tiny-llama-bf16-sharded")
     model = random_llama(llama_config(False, False), 303).to(torch.bfloat16)
     model.save_pretrained(d, safe_serialization=True, max_shard_size="16KB")
@@ -665,19 +681,13 @@ def make_sharded(out, results_path):
 
 
 def make_mistral(out, results_path):
-    from peft import LoraConfig, PeftModel, get_peft_model
+    from peft import LoraConfig
     from transformers import MistralConfig
     os.makedirs(out, exist_ok=True)
-    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
-    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
-    x = {"input_ids": ids, "attention_mask": mask}
+    x = decoder_batch()
     kw = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
               num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-5, tie_word_embeddings=False,
-              bos_token_id=1, eos_token_id=2, sliding_window=4)
-    if tf_major() >= 5:
-        kw["rope_parameters"] = {"rope_type": "default", "rope_theta": 1000000.0}
-    else:
-        kw["rope_theta"] = 1000000.0
+              bos_token_id=1, eos_token_id=2, sliding_window=4, **default_rope(1000000.0))
     d = os.path.join(out, "tiny-mistral-window4")
     model = random_llama(MistralConfig(**kw), 304)
     model.save_pretrained(d, safe_serialization=True)
@@ -691,15 +701,7 @@ def make_mistral(out, results_path):
     results["loading_info"] = {k: sorted(str(i) for i in v) for k, v in info.items() if v}
     cfg = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, lora_dropout=0.0,
                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    peft_model = get_peft_model(reloaded, cfg)
-    randomize_lora(peft_model, 1304, 0.1)
-    peft_model.eval()
-    outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
-    peft_model.save_pretrained(os.path.join(d, "lora"))
-    fresh, _ = load_llama(d)
-    again = PeftModel.from_pretrained(fresh, os.path.join(d, "lora")).eval()
-    results["lora_reload_max_abs_diff"] = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])
-    outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+    results["lora_reload_max_abs_diff"] = lora_round_trip(d, reloaded, cfg, 1304, x, outputs)
     save_st(outputs, os.path.join(d, "expected_outputs.safetensors"))
     write_json(results, os.path.join(d, "MADE_WITH.json"))
     write_json(results, results_path)
@@ -708,19 +710,13 @@ def make_mistral(out, results_path):
 
 
 def make_qwen2(out, results_path):
-    from peft import LoraConfig, PeftModel, get_peft_model
+    from peft import LoraConfig
     from transformers import Qwen2Config
     os.makedirs(out, exist_ok=True)
-    ids = torch.tensor([[1, 17, 33, 8, 41, 5, 60, 12, 3], [1, 9, 22, 51, 3, 7, 0, 0, 0]])
-    mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
-    x = {"input_ids": ids, "attention_mask": mask}
+    x = decoder_batch()
     kw = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
               num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
-              eos_token_id=2, use_sliding_window=False)
-    if tf_major() >= 5:
-        kw["rope_parameters"] = {"rope_type": "default", "rope_theta": 1000000.0}
-    else:
-        kw["rope_theta"] = 1000000.0
+              eos_token_id=2, use_sliding_window=False, **default_rope(1000000.0))
     d = os.path.join(out, "tiny-qwen2-tied")
     model = random_llama(Qwen2Config(**kw), 305)
     model.save_pretrained(d, safe_serialization=True)
@@ -731,15 +727,7 @@ def make_qwen2(out, results_path):
                "loading_info": {k: sorted(str(i) for i in v) for k, v in info.items() if v},
                "bias_keys": sorted(k for k, _ in reloaded.named_parameters() if k.endswith("bias"))}
     cfg = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
-    peft_model = get_peft_model(reloaded, cfg)
-    randomize_lora(peft_model, 1305, 0.1)
-    peft_model.eval()
-    outputs["peft.logits"] = llama_outputs(peft_model, x)["logits"]
-    peft_model.save_pretrained(os.path.join(d, "lora"))
-    fresh, _ = load_llama(d)
-    again = PeftModel.from_pretrained(fresh, os.path.join(d, "lora")).eval()
-    results["lora_reload_max_abs_diff"] = max_abs(outputs["peft.logits"], llama_outputs(again, x)["logits"])
-    outputs["merged.logits"] = llama_outputs(again.merge_and_unload(), x)["logits"]
+    results["lora_reload_max_abs_diff"] = lora_round_trip(d, reloaded, cfg, 1305, x, outputs)
     save_st(outputs, os.path.join(d, "expected_outputs.safetensors"))
     write_json(results, os.path.join(d, "MADE_WITH.json"))
     write_json(results, results_path)
