@@ -166,13 +166,28 @@ public record BertConfig(
 
     /**
      * Builds the config from a parsed {@code config.json}. Absent or null fields take HF's
-     * {@code BertConfig} defaults.
+     * {@code BertConfig} defaults. A {@code model_type} other than {@code "bert"}, {@code is_decoder}
+     * or {@code add_cross_attention} is refused.
      *
      * @param json the parsed object
      * @return the config
      * @throws ModelConfigException naming the source and the bad field
      */
     public static BertConfig fromJson(ConfigJson json) {
+        String modelType = json.getString("model_type", "bert");
+        if (!modelType.equals("bert")) {
+            // RoBERTa-style checkpoints share BERT's tensor names but count positions from pad_token_id + 1
+            // and classify through another head, so reading them as BERT would give wrong outputs silently
+            throw json.outOfRange("model_type", "'" + modelType + "'",
+                    "'bert' (other encoder families, e.g. RoBERTa, DistilBERT or ELECTRA, differ from BERT"
+                            + " in positions, names or layers and are not supported)");
+        }
+        if (json.getBoolean("is_decoder", false)) {
+            throw json.outOfRange("is_decoder", true, "false (BERT as a causal decoder is not supported)");
+        }
+        if (json.getBoolean("add_cross_attention", false)) {
+            throw json.outOfRange("add_cross_attention", true, "false (cross-attention is not supported)");
+        }
         String positionType = json.getString("position_embedding_type", "absolute");
         if (!positionType.equals("absolute")) {
             throw json.outOfRange("position_embedding_type", "'" + positionType + "'", "'absolute'");

@@ -60,6 +60,18 @@ class BertConfigTest {
     }
 
     @Test
+    void otherEncoderFamiliesAndDecoderModesAreRefused() {
+        // a RoBERTa checkpoint has BERT's tensor names but other position ids: it must not load as BERT
+        assertMessage("{\"model_type\": \"roberta\", \"pad_token_id\": 1, \"type_vocab_size\": 1}",
+                "field 'model_type' is 'roberta'; allowed: 'bert'");
+        assertMessage("{\"model_type\": \"xlm-roberta\"}", "model_type");
+        assertMessage("{\"model_type\": \"distilbert\"}", "model_type");
+        assertMessage("{\"is_decoder\": true}", "field 'is_decoder' is true; allowed: false");
+        assertMessage("{\"add_cross_attention\": true}", "add_cross_attention");
+        assertEquals(2, BertConfig.fromJson("{\"model_type\": \"bert\", \"is_decoder\": false}").numLabels());
+    }
+
+    @Test
     void jsonRoundTripKeepsEveryField() {
         BertConfig c = BertConfig.builder().hiddenSize(48).numAttentionHeads(3).numHiddenLayers(1).intermediateSize(50)
                 .vocabSize(99).labels(List.of("neg", "pos")).classifierDropout(0.25).layerNormEps(1e-5).build();
