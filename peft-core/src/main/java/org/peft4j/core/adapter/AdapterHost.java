@@ -25,8 +25,8 @@ import java.util.Map;
 /**
  * Replaces a frozen linear layer in its parent and holds it as {@code base_layer} together with
  * named adapters. Forward: {@code y = base(x) + Σ delta_a(x)} over the active adapters that are not
- * merged; with adapters disabled, {@code y = base(x)} (merged adapters are unmerged first, as PEFT
- * does).
+ * merged, in order; a {@link BaseDependentAdapter} instead maps the running {@code y} to a new one.
+ * With adapters disabled, {@code y = base(x)} (merged adapters are unmerged first, as PEFT does).
  *
  * <p>Merged adapters form a stack: {@link #unmerge()} removes them last-in first-out.
  */
@@ -207,7 +207,13 @@ public final class AdapterHost extends ModuleBlock {
                 if (deltaBias != null && base.bias() == null) {
                     throw new PeftException("Impossible to merge adapter " + name + " with a bias update at " + path + " because the base layer has no bias.");
                 }
-                if (safe) {
+                if (a instanceof BaseDependentAdapter dependent) {
+                    NDArray w = dependent.mergedWeight(base.weightCopy(scratch), scratch);
+                    if (safe && !allFinite(w)) {
+                        throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
+                    }
+                    base.setWeight(w);
+                } else if (safe) {
                     NDArray w = base.weightCopy(scratch).addi(delta.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
                     if (!allFinite(w) || (deltaBias != null && !allFinite(deltaBias))) {
                         throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
@@ -231,6 +237,10 @@ public final class AdapterHost extends ModuleBlock {
             Adapter a = adapters.get(name);
             LinearLayer base = base();
             try (NDManager scratch = scratchManager(a)) {
+                if (a instanceof BaseDependentAdapter dependent) {
+                    base.setWeight(dependent.unmergedWeight(base.weightCopy(scratch), scratch));
+                    continue;
+                }
                 base.addToWeight(a.deltaWeight(scratch).neg());
                 NDArray deltaBias = a.deltaBias(scratch);
                 if (deltaBias != null) {
@@ -267,7 +277,12 @@ public final class AdapterHost extends ModuleBlock {
             if (merged.contains(name)) {
                 continue;
             }
-            NDArray delta = adapters.get(name).forward(ps, new NDList(x), training, params).singletonOrThrow();
+            Adapter adapter = adapters.get(name);
+            if (adapter instanceof BaseDependentAdapter dependent) {
+                y = dependent.apply(base(), ps, x, y, training, params);
+                continue;
+            }
+            NDArray delta = adapter.forward(ps, new NDList(x), training, params).singletonOrThrow();
             NDArray d = delta.getDataType() == y.getDataType() ? delta : delta.toType(y.getDataType(), false);
             // Outside autograd (inference) the base layer's output is a fresh array nobody else keeps, so the
             // delta goes into it in place: one output-sized allocation (fresh pages) and pass less per adapter.
