@@ -20,7 +20,8 @@ import java.util.Map;
  * LoRA's config with PEFT's field names and defaults ({@code peft/tuners/lora/config.py}): {@code
  * r} 8, {@code lora_alpha} 8, {@code lora_dropout} 0, {@code use_rslora} false, {@code
  * init_lora_weights} true, {@code rank_pattern} / {@code alpha_pattern} empty, {@code lora_bias}
- * false. Scaling is {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} with rsLoRA.
+ * false, {@code use_dora} false. Scaling is {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)}
+ * with rsLoRA.
  *
  * <p>Immutable; build with {@link #builder()}.
  */
@@ -38,6 +39,7 @@ public final class LoraConfig extends PeftConfig {
     private final Map<String, Double> alphaPattern;
     private final boolean loraBias;
     private final Integer pissaNiter;
+    private final boolean useDora;
 
     private LoraConfig(Builder b, Common common) {
         super(common);
@@ -63,6 +65,9 @@ public final class LoraConfig extends PeftConfig {
         if (b.loraBias && b.init != LoraInit.DEFAULT && b.init != LoraInit.RANDOM) {
             throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not " + initJson(b.init, b.pissaNiter));
         }
+        if (b.useDora && b.loraBias) {
+            throw new IllegalArgumentException("lora_bias: not supported together with use_dora (PEFT refuses the pair too); set one of them to false");
+        }
         if (b.pissaNiter != null && (b.init != LoraInit.PISSA || b.pissaNiter < 0)) {
             throw new IllegalArgumentException("init_lora_weights: the power-iteration count of \"pissa_niter_[N]\" must be an integer >= 0 and"
                     + " needs init_lora_weights PISSA, got init " + b.init + " with niter " + b.pissaNiter);
@@ -79,6 +84,7 @@ public final class LoraConfig extends PeftConfig {
         this.alphaPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.alphaPattern));
         this.loraBias = b.loraBias;
         this.pissaNiter = b.pissaNiter;
+        this.useDora = b.useDora;
     }
 
     /**
@@ -160,6 +166,15 @@ public final class LoraConfig extends PeftConfig {
     }
 
     /**
+     * Returns {@code use_dora}.
+     *
+     * @return whether the adapters are DoRA adapters ({@code lora_magnitude_vector} per layer)
+     */
+    public boolean useDora() {
+        return useDora;
+    }
+
+    /**
      * Returns {@code rank_pattern}.
      *
      * @return pattern to rank, in priority order
@@ -232,6 +247,7 @@ public final class LoraConfig extends PeftConfig {
         b.alphaPattern.putAll(alphaPattern);
         b.loraBias = loraBias;
         b.pissaNiter = pissaNiter;
+        b.useDora = useDora;
         return b;
     }
 
@@ -250,7 +266,7 @@ public final class LoraConfig extends PeftConfig {
         alphaPattern.forEach((k, v) -> ap.add(k, JsonFields.number(v)));
         m.put("alpha_pattern", ap);
         m.put("fan_in_fan_out", new JsonPrimitive(false));
-        m.put("use_dora", new JsonPrimitive(false));
+        m.put("use_dora", new JsonPrimitive(useDora));
         m.put("layer_replication", JsonNull.INSTANCE);
         m.put("loftq_config", new JsonObject());
         m.put("megatron_config", JsonNull.INSTANCE);
@@ -311,9 +327,7 @@ public final class LoraConfig extends PeftConfig {
         }
         b.alphaPattern.putAll(f.numberMap("alpha_pattern"));
         b.loraBias = f.bool("lora_bias", false);
-        if (f.bool("use_dora", false)) {
-            throw new IllegalArgumentException("use_dora: DoRA adapters are not supported; allowed value: false");
-        }
+        b.useDora = f.bool("use_dora", false);
         if (f.bool("fan_in_fan_out", false)) {
             throw new IllegalArgumentException("fan_in_fan_out: only false is supported (weights are [out, in] here)");
         }
@@ -376,6 +390,7 @@ public final class LoraConfig extends PeftConfig {
         private final Map<String, Double> alphaPattern = new LinkedHashMap<>();
         private boolean loraBias;
         private Integer pissaNiter;
+        private boolean useDora;
 
         private Builder() {}
 
@@ -616,6 +631,19 @@ public final class LoraConfig extends PeftConfig {
          */
         public Builder loraBias(boolean loraBias) {
             this.loraBias = loraBias;
+            return this;
+        }
+
+        /**
+         * Sets {@code use_dora}: DoRA, the weight-decomposed form of LoRA (Liu et al., 2024), as PEFT
+         * implements it. Each adapted layer gets a trainable magnitude vector {@code
+         * lora_magnitude_vector} {@code [out]} and computes {@code m ⊙ (W + s·B·A) / ‖W + s·B·A‖_row}.
+         *
+         * @param useDora whether the adapters are DoRA adapters
+         * @return this
+         */
+        public Builder useDora(boolean useDora) {
+            this.useDora = useDora;
             return this;
         }
 

@@ -10,11 +10,13 @@ import org.peft4j.core.adapter.AdapterSite;
 import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.dora.DoraAdapter;
 import org.peft4j.lora.pissa.PissaInitializer;
 
 /**
- * The {@code LORA} method: creates {@link LoraAdapter}s with the rank, alpha and init of a {@link
- * LoraConfig} (after {@code rank_pattern} / {@code alpha_pattern}). Random draws use the engine's
+ * The {@code LORA} method: creates {@link LoraAdapter}s (with {@code use_dora}, {@link DoraAdapter}s)
+ * with the rank, alpha and init of a {@link LoraConfig} (after {@code rank_pattern} / {@code
+ * alpha_pattern}). Random draws use the engine's
  * random generator, seeded with {@code Engine.getInstance().setRandomSeed}. With {@code
  * init_lora_weights} PiSSA the frozen weight is replaced by its residual while the adapter is
  * created, as in PEFT; loading a saved PiSSA adapter onto the original base therefore recomputes
@@ -68,6 +70,10 @@ public final class LoraMethod implements PeftMethod {
                 // PEFT default: kaiming_uniform_(lora_A, a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); lora_B = 0
                 a = uniform(m, r, in);
                 b = m.zeros(new Shape(out, r), DataType.FLOAT32);
+        }
+        if (c.useDora()) {
+            // after the init, so that the magnitude is taken of the weight the layer then holds (PiSSA's residual)
+            return DoraAdapter.create(a, b, c.scalingFor(site.path()), c.loraDropout(), site.base(), m);
         }
         NDArray bias = c.loraBias() ? m.zeros(new Shape(out), DataType.FLOAT32) : null;
         return new LoraAdapter(a, b, bias, c.scalingFor(site.path()), c.loraDropout());

@@ -147,7 +147,8 @@ class ConfigErrorMessagesTest {
         json(cases, "\"rank_pattern\": {\"query\": 4294967297}", "rank_pattern.query", "positive integers");
         json(cases, "\"rank_pattern\": {\"query\": \"2\"}", "rank_pattern.query", "expected a number");
         json(cases, "\"alpha_pattern\": {\"query\": 1e999}", "alpha_pattern.query", "finite number");
-        json(cases, "\"use_dora\": true", "use_dora", "allowed value: false");
+        json(cases, "\"use_dora\": true, \"lora_bias\": true", "lora_bias", "use_dora");
+        json(cases, "\"use_dora\": 1", "use_dora");
         json(cases, "\"fan_in_fan_out\": true", "fan_in_fan_out", "only false");
         json(cases, "\"layer_replication\": [[0, 1]]", "layer_replication", "allowed value: null");
         // PEFT's LoRA variants and other targets, written by PEFT 0.21.0 with these defaults when unused

@@ -24,6 +24,7 @@ import org.peft4j.core.nn.DenseWeights;
 import org.peft4j.core.nn.LinearLayers;
 import org.peft4j.lora.LoraAdapter;
 import org.peft4j.lora.LoraConfig;
+import org.peft4j.lora.dora.DoraAdapter;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.merge.consensus.SignElection;
@@ -290,6 +291,10 @@ public final class AdapterCombination {
             Adapter source = host.adapter(adapterNames.get(i));
             if (source == null) {
                 continue; // PEFT: adapters absent from a layer are skipped there
+            }
+            if (source instanceof DoraAdapter) {
+                throw new PeftException("Adapter " + adapterNames.get(i) + " on layer " + host.path() + " is a DoRA adapter (use_dora);"
+                        + " add_weighted_adapter combines lora_A and lora_B only and would drop its magnitude vector, so it combines plain LORA adapters only");
             }
             if (!(source instanceof LoraAdapter)) {
                 throw new PeftException("Adapter " + adapterNames.get(i) + " on layer " + host.path() + " is a "

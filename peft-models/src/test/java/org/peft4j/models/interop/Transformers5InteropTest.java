@@ -40,7 +40,7 @@ import java.util.Map;
  * second), a tiny Mistral whose sliding window (4) is shorter than the inputs and a tiny Qwen2
  * (biases on q/k/v, tied embeddings), with a LoRA adapter each, a bfloat16 Llama saved in three shards with an index, LoRA adapters on the tiny BERT in PEFT 0.21's config format
  * (rsLoRA, rank and alpha patterns, lora_bias), PiSSA's initialisation, a PiSSA adapter as saved
- * and converted to a plain LoRA, and a DoRA adapter, which must be refused.
+ * and converted to a plain LoRA, and a DoRA adapter.
  *
  * <p>Tolerances: BERT 1e-4 absolute as in {@link PeftInteropTest}; Llama 1e-4 times the largest
  * |logit| (about 4 with these weights) on the positions the attention mask keeps; float32 on
@@ -215,12 +215,31 @@ class Transformers5InteropTest {
     }
 
     @Test
-    void doraAdapterOfPeft021IsRefusedNamingTheField() {
+    void doraAdapterOfPeft021ReproducesPeftUnmergedAndMerged() throws IOException {
+        // use_dora=True, r=4 on query/value; lora_B randomised after PEFT's init, so the magnitude (row norms of
+        // W at init) and ‖W + s·B·A‖ differ and the rescaling shows in the outputs
         Path dir = JsonFixture.dir(ROOT + "tiny-bert/dora_qv");
+        Map<String, float[]> expected = expected(dir.resolve("expected_outputs.safetensors"));
+        assertVisible(expected, "dora_qv");
         try (NDManager m = manager.newSubManager()) {
-            Exception e = assertThrows(Exception.class, () -> PeftModel.load(tinyBert(m), dir, false));
-            String msg = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " / " + e.getCause().getMessage());
-            assertTrue(msg.contains("use_dora"), "message names use_dora: " + msg);
+            NDList x = bertInput(m);
+            PeftModel peft = PeftModel.load(tinyBert(m), dir, false);
+            assertTrue(((LoraConfig) peft.config("default")).useDora(), "use_dora is read");
+            assertOutputs(expected, "peft", run(peft.block(), x), "dora_qv unmerged");
+            assertOutputs(expected, "merged", run(peft.mergeAndUnload(true), x), "dora_qv merged");
+        }
+        try (NDManager m = manager.newSubManager()) {
+            // the same factors read as plain LoRA (magnitude dropped) must miss PEFT's outputs: the magnitude matters
+            PeftModel peft = PeftModel.load(tinyBert(m), dir, false);
+            peft.hosts().forEach(h -> ((org.peft4j.lora.dora.DoraAdapter) h.adapter("default")).magnitude().getArray()
+                    .set(new ai.djl.ndarray.index.NDIndex("..."), 0f));
+            float[] zeroed = run(peft.block(), bertInput(m)).get("last_hidden_state");
+            float[] want = expected.get("peft.last_hidden_state");
+            double d = 0;
+            for (int i = 0; i < want.length; i++) {
+                d = Math.max(d, Math.abs(want[i] - zeroed[i]));
+            }
+            assertTrue(d > 1e-2, "zeroing the magnitudes changes the output by " + d);
         }
     }
 
