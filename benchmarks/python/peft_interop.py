@@ -239,10 +239,15 @@ def check_case(root, case, inputs):
 def canonical(name):
     """A trainable tensor's name without the PEFT prefix and the adapter name: PEFT's
     base_model.model.<path>.lora_A.default.weight and peft4j's <path>.default.lora_A.weight both become
-    <path>.lora_A.weight (classifier.modules_to_save.default.weight: classifier.modules_to_save.weight)."""
+    <path>.lora_A.weight (classifier.modules_to_save.default.weight: classifier.modules_to_save.weight;
+    DoRA's lora_magnitude_vector.default.weight: lora_magnitude_vector)."""
     if name.startswith("base_model.model."):
         name = name[len("base_model.model."):]
-    return name.replace(".default.", ".")
+    name = name.replace(".default.", ".")
+    # DoRA: PEFT's parameter is lora_magnitude_vector.default.weight, saved (and named by peft4j) without .weight
+    if name.endswith(".lora_magnitude_vector.weight"):
+        name = name[:-len(".weight")]
+    return name
 
 
 def gradient_check(root, case, kind, x, expected):
@@ -549,7 +554,7 @@ def make_bert(tiny_bert, out, results):
     except Exception:
         results["tiny-bert/lora_rslora_patterns_bias"] = {"exception": traceback.format_exc()}
 
-    # DoRA: peft4j must refuse it with a clear message
+    # DoRA (use_dora): peft4j must reproduce it, unmerged and merged
     m = get_peft_model(base(), LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"],
                                           use_dora=True))
     randomize_lora(m, 405, 0.05)

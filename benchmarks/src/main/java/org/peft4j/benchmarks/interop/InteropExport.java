@@ -176,6 +176,13 @@ public final class InteropExport {
         combo.deleteAdapter("a");
         combo.deleteAdapter("c");
         bertCase("bert_cat_combination", combo, "add_weighted_adapter cat of r=4 and r=2 adapters (no task_type, so no modules_to_save), weights [0.7, -1.3]");
+
+        // 6. DoRA: A, B and the magnitude all moved, so the magnitude no longer equals ‖W + s·B·A‖
+        Engine.getInstance().setRandomSeed(106);
+        PeftModel dora = PeftModel.wrap(bert(), LoraConfig.builder().taskType("SEQ_CLS").r(4).loraAlpha(8).useDora(true)
+                .targetModules("query", "value", "intermediate.dense").baseModelNameOrPath("tiny-bert").build());
+        perturbA(dora, 0.05f);
+        bertCase("bert_dora", dora, "DoRA (use_dora) r=4 alpha=8 on query/value/intermediate.dense, A, B and lora_magnitude_vector moved");
     }
 
     private void bertCase(String name, PeftModel peft, String what) throws IOException {

@@ -68,8 +68,13 @@ class InteropExportTest {
             }
         }
         assertClassifierGradientIsSoftmaxMinusOneHot(out.resolve("bert_lora_qv_classifier").resolve("outputs.safetensors"));
+        try (SafetensorsReader r = SafetensorsReader.open(out.resolve("bert_dora").resolve("outputs.safetensors"))) {
+            // named as PEFT names the saved tensor, which peft_interop.py check --gradients pairs with PEFT's parameter
+            assertTrue(r.contains("grad.bert.encoder.layer.0.attention.self.query.lora_magnitude_vector"), r.names().toString());
+            assertTrue(r.contains("grad.bert.encoder.layer.0.attention.self.query.lora_A.weight"), r.names().toString());
+        }
         assertEquals(List.of("bert_lora_qv_classifier", "bert_lora_rslora_patterns_bias", "bert_lora_layers_to_transform",
-                "bert_pissa", "bert_cat_combination", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
+                "bert_pissa", "bert_cat_combination", "bert_dora", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
     }
 
     /**

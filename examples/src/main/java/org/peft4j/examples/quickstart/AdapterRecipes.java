@@ -45,6 +45,8 @@ public final class AdapterRecipes {
                     q.quantized().size(), q.bytesBefore() / 1e6, q.bytesAfter() / 1e6, q.bitsPerParameter());
             return PeftModel.wrap(model, lora(o));
         });
+        // DoRA: LoRA's factors plus a trainable magnitude per output row of every adapted matrix (use_dora)
+        RECIPES.put("dora", (model, o, data, encoder, manager) -> PeftModel.wrap(model, lora(o).toBuilder().useDora(true).build()));
         RECIPES.put("pissa", (model, o, data, encoder, manager) -> PeftModel.wrap(model,
                 lora(o).toBuilder().initLoraWeights(LoraInit.PISSA).build()));
         RECIPES.put("lora-xs", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LoraXsConfig.builder()

@@ -74,6 +74,7 @@ class QuickstartMethodsTest {
         long perMatrix() {
             return switch (method) {
                 case "pissa", "qlora" -> (long) rank * (HIDDEN + HIDDEN); // LoRA: A [r, in] + B [out, r]
+                case "dora" -> (long) rank * (HIDDEN + HIDDEN) + HIDDEN; // LoRA's A and B, and the magnitude [out]
                 case "lora-xs", "lora-sb" -> (long) rank * rank; // only R [r, r] trains; A, B frozen
                 case "loldu" -> rank + 1; // z [r] and σ (train_sigma defaults to true)
                 default -> throw new IllegalArgumentException(method);
@@ -85,6 +86,7 @@ class QuickstartMethodsTest {
             // LoRA on the encoder held in NF4 with double quantization
             "qlora", new Case("qlora", 4, 8, List.of("query", "value"), "LORA"),
             "pissa", new Case("pissa", 4, 8, List.of("query", "value"), "LORA"),
+            "dora", new Case("dora", 4, 8, List.of("query", "value"), "LORA"),
             // three targets and a rank unlike the others, so a count that ignores either would fail
             "lora-xs", new Case("lora-xs", 6, 12, List.of("query", "key", "value"), "LORA_XS"),
             // the LoRA-SB and LoLDU recipes do not pass --alpha on (they keep the default alpha = r): alpha here is r,
@@ -123,7 +125,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
     void trainableParametersAreTheMethodsCountPerTargetMatrixPlusTheHead(String method) throws IOException {
         Case c = CASES.get(method);
         Run r = run(method);
@@ -140,7 +142,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
     void adapterConfigNamesTheDocumentedPeftTypeRankAndTargets(String method) throws IOException {
         Case c = CASES.get(method);
         Run r = run(method);
@@ -160,6 +162,11 @@ class QuickstartMethodsTest {
                 assertEquals(c.alpha(), j.get("lora_alpha").getAsDouble(), 0);
             }
             case "lora-xs" -> assertEquals(c.alpha(), j.get("lora_alpha").getAsDouble(), 0);
+            // docs/formats.md: DoRA is LoRA with use_dora true (PEFT's own field)
+            case "dora" -> {
+                assertTrue(j.get("use_dora").getAsBoolean());
+                assertEquals(c.alpha(), j.get("lora_alpha").getAsDouble(), 0);
+            }
             // QLoRA's adapter is a plain LoRA adapter (PEFT saves no quantization in adapter_config.json)
             case "qlora" -> {
                 assertTrue(j.get("init_lora_weights").getAsBoolean());
@@ -183,13 +190,16 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
     void savedTensorsHaveTheDocumentedKeysAndShapes(String method) throws IOException {
         Case c = CASES.get(method);
         Run r = run(method);
         long rank = c.rank();
         Map<String, long[]> perLayer = switch (method) {
             case "pissa", "qlora" -> Map.of("lora_A.weight", new long[] {rank, HIDDEN}, "lora_B.weight", new long[] {HIDDEN, rank});
+            // PEFT saves the magnitude without ".weight"
+            case "dora" -> Map.of("lora_A.weight", new long[] {rank, HIDDEN}, "lora_B.weight", new long[] {HIDDEN, rank},
+                    "lora_magnitude_vector", new long[] {HIDDEN});
             case "lora-xs", "lora-sb" -> Map.of("lora_A.weight", new long[] {rank, HIDDEN}, "lora_B.weight", new long[] {HIDDEN, rank},
                     "lora_latent_mapping.weight", new long[] {rank, rank});
             case "loldu" -> Map.of("loldu_A", new long[] {rank, HIDDEN}, "loldu_B", new long[] {HIDDEN, rank}, "loldu_z", new long[] {rank},
@@ -215,7 +225,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
     void recordedLossesAreFinite(String method) throws IOException {
         Run r = run(method);
         TrainingHistory h = r.result().adaptedHistory();
@@ -232,7 +242,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"dora", "lora-xs", "lora-sb", "loldu"})
     void trainingMovedTheTrainedTensorsAwayFromTheirDocumentedStart(String method) throws IOException {
         Case c = CASES.get(method);
         Run r = run(method);
@@ -244,6 +254,8 @@ class QuickstartMethodsTest {
                 for (String t : c.targets()) {
                     String prefix = "base_model.model.bert.encoder.layer." + layer + ".attention.self." + t + ".";
                     switch (method) {
+                        // lora_B starts at exactly 0 (PEFT's default init)
+                        case "dora" -> assertTrue(maxAbs(f.readFloats(prefix + "lora_B.weight"), -1) > moved, prefix);
                         // R starts as N(0, r_init_std²) with r_init_std 1e-5: no entry of 36 reaches 1e-4 (10 std) untrained
                         case "lora-xs" -> assertTrue(maxAbs(f.readFloats(prefix + "lora_latent_mapping.weight"), -1) > moved, prefix);
                         // R starts as diag(Σ_r) / s: its off-diagonal entries start at exactly 0
@@ -265,7 +277,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
     void adapterLoadedOntoAFreshBaseReproducesTheTestLossAndTheMergedModel(String method) throws IOException {
         Run r = run(method);
         QuickstartOptions o = r.options();
