@@ -65,6 +65,9 @@ public final class LoraConfig extends PeftConfig {
         if (b.loraBias && b.init != LoraInit.DEFAULT && b.init != LoraInit.RANDOM) {
             throw new IllegalArgumentException("lora_bias: only supported with init_lora_weights true or false, not " + initJson(b.init, b.pissaNiter));
         }
+        if (b.init == LoraInit.ORTHOGONAL && b.r % 2 != 0) {
+            throw new IllegalArgumentException("init_lora_weights: Orthogonal initialization requires the LoRA rank to be even, got r " + b.r + " instead.");
+        }
         if (b.useDora && b.loraBias) {
             throw new IllegalArgumentException("lora_bias: not supported together with use_dora (PEFT refuses the pair too); set one of them to false");
         }
@@ -284,6 +287,10 @@ public final class LoraConfig extends PeftConfig {
                 return new JsonPrimitive(false);
             case GAUSSIAN:
                 return new JsonPrimitive("gaussian");
+            case ORTHOGONAL:
+                return new JsonPrimitive("orthogonal");
+            case EVA:
+                return new JsonPrimitive("eva");
             default:
                 return new JsonPrimitive(niter == null ? "pissa" : "pissa_niter_" + niter);
         }
@@ -307,6 +314,10 @@ public final class LoraConfig extends PeftConfig {
             b.init = init == null || init.getAsBoolean() ? LoraInit.DEFAULT : LoraInit.RANDOM;
         } else if (init.isJsonPrimitive() && "gaussian".equals(init.getAsString())) {
             b.init = LoraInit.GAUSSIAN;
+        } else if (init.isJsonPrimitive() && "orthogonal".equals(init.getAsString())) {
+            b.init = LoraInit.ORTHOGONAL;
+        } else if (init.isJsonPrimitive() && "eva".equals(init.getAsString())) {
+            b.init = LoraInit.EVA;
         } else if (init.isJsonPrimitive() && "pissa".equals(init.getAsString())) {
             b.init = LoraInit.PISSA;
         } else if (init.isJsonPrimitive() && init.getAsJsonPrimitive().isString() && init.getAsString().matches("pissa_niter_\\d{1,9}")) {

@@ -22,8 +22,25 @@ public enum LoraInit {
      * org.peft4j.lora.pissa.PissaInitializer}); the number of power iterations of the randomized
      * variant is {@link LoraConfig#pissaNiter()}.
      */
-    PISSA;
+    PISSA,
+    /**
+     * {@code "orthogonal"} (r even): with {@code Q} from the QR decomposition of an {@code [r, r]}
+     * standard normal matrix, {@code A = (N_in·Q[0::2])ᵀ / 10} and {@code B = (N_outᵀ·Q[1::2]) / 10}
+     * for standard normal {@code N_in} {@code [in, r/2]} and {@code N_out} {@code [r/2, out]}. Both
+     * factors are non-zero, yet {@code B·A = 0} because the even and odd rows of {@code Q} are
+     * orthogonal, so the adapted model starts equal to the base (PEFT's {@code orthogonal_init}).
+     */
+    ORTHOGONAL,
+    /**
+     * {@code "eva"}: PEFT's EVA reads its starting {@code A} from the layer inputs of training data in a
+     * separate pass ({@code initialize_lora_eva_weights}), which is not implemented here. Wrapping
+     * starts the adapter as PEFT does before that pass (A as {@link #DEFAULT}, B = 0); loading an
+     * EVA-trained adapter is exact, since EVA leaves the base weights unchanged and the folder holds
+     * the trained A, B and any ranks EVA redistributed ({@code rank_pattern}).
+     */
+    EVA;
 
     /** The JSON values accepted for {@code init_lora_weights}. */
-    public static final List<String> JSON_VALUES = List.of("true", "false", "\"gaussian\"", "\"pissa\"", "\"pissa_niter_[N]\"");
+    public static final List<String> JSON_VALUES = List.of("true", "false", "\"gaussian\"", "\"pissa\"", "\"pissa_niter_[N]\"",
+            "\"orthogonal\"", "\"eva\"");
 }

@@ -11,6 +11,8 @@ import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
 import org.peft4j.lora.dora.DoraAdapter;
+import org.peft4j.lora.linalg.Qr;
+import org.peft4j.lora.linalg.QrResult;
 import org.peft4j.lora.pissa.PissaInitializer;
 
 /**
@@ -61,12 +63,23 @@ public final class LoraMethod implements PeftMethod {
                 b = f.loraB();
                 break;
             }
+            case ORTHOGONAL: {
+                if (r % 2 != 0) {
+                    throw new IllegalArgumentException("init_lora_weights: Orthogonal initialization requires the LoRA rank to be even, got "
+                            + r + " instead (layer " + site.path() + ", from rank_pattern)");
+                }
+                NDArray[] f = orthogonal(m, r, in, out);
+                a = f[0];
+                b = f[1];
+                break;
+            }
             case RANDOM:
                 // nn.Linear's own init for both: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))
                 a = uniform(m, r, in);
                 b = uniform(m, out, r);
                 break;
             default:
+                // DEFAULT, and EVA before its data pass (PEFT: lora_B zeroed, lora_A as nn.Linear made it)
                 // PEFT default: kaiming_uniform_(lora_A, a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); lora_B = 0
                 a = uniform(m, r, in);
                 b = m.zeros(new Shape(out, r), DataType.FLOAT32);
@@ -77,6 +90,23 @@ public final class LoraMethod implements PeftMethod {
         }
         NDArray bias = c.loraBias() ? m.zeros(new Shape(out), DataType.FLOAT32) : null;
         return new LoraAdapter(a, b, bias, c.scalingFor(site.path()), c.loraDropout());
+    }
+
+    /** PEFT's {@code orthogonal_init}: {@code [A [r, in], B [out, r]]} with {@code B·A = 0}. */
+    private static NDArray[] orthogonal(NDManager m, int r, long in, long out) {
+        try (NDManager scratch = m.newSubManager()) {
+            NDArray q;
+            try (QrResult qr = Qr.of(scratch.randomNormal(new Shape(r, r)), scratch)) {
+                q = qr.q().duplicate();
+            }
+            NDArray odd = q.get("0::2, :");  // rows 0, 2, 4, ...
+            NDArray even = q.get("1::2, :"); // rows 1, 3, 5, ...
+            NDArray a = scratch.randomNormal(new Shape(in, r / 2)).matMul(odd).transpose().div(10f);
+            NDArray b = scratch.randomNormal(new Shape(r / 2, out)).transpose().matMul(even).div(10f);
+            a.attach(m);
+            b.attach(m);
+            return new NDArray[] {a, b};
+        }
     }
 
     private static NDArray uniform(NDManager m, long rows, long fanIn) {

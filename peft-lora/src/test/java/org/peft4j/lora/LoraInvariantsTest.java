@@ -128,6 +128,44 @@ class LoraInvariantsTest {
     }
 
     @Test
+    void orthogonalInitGivesNonZeroFactorsWhoseProductIsZero() {
+        // PEFT's orthogonal_init: A from the even rows of an orthogonal Q, B from the odd rows, so B·A = 0
+        TinyNet net = net();
+        float[] base = run(net);
+        PeftModel peft = PeftModel.wrap(net, LoraConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
+                .initLoraWeights(LoraInit.ORTHOGONAL).build());
+        for (AdapterHost h : peft.hosts()) {
+            LoraAdapter a = (LoraAdapter) h.adapter("default");
+            NDArray la = a.loraA().getArray();
+            NDArray lb = a.loraB().getArray();
+            // entries are sums of r/2 = 4 products of N(0, 1) with |Q| <= 1, divided by 10: the largest of 128 ~0.2
+            assertTrue(la.abs().max().getFloat() > 0.05f && lb.abs().max().getFloat() > 0.05f, h.path());
+            // B·A is a sum of products of size ~0.01 that cancel exactly in real arithmetic; float32 leaves round-off
+            assertTrue(lb.matMul(la).abs().max().getFloat() < 1e-6f, h.path() + ": |B·A| " + lb.matMul(la).abs().max().getFloat());
+        }
+        assertTrue(maxAbsDiff(base, run(peft.block())) < 1e-6, "the model starts equal to the base");
+        assertEquals("orthogonal", peft.config("default").toJson().get("init_lora_weights").getAsString());
+        IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
+                () -> LoraConfig.builder().r(5).targetModules("query").initLoraWeights(LoraInit.ORTHOGONAL).build());
+        assertTrue(odd.getMessage().contains("requires the LoRA rank to be even, got r 5"), odd.getMessage());
+        IllegalArgumentException pattern = assertThrows(IllegalArgumentException.class, () -> PeftModel.wrap(new TinyNet(manager, 64, 1, 3),
+                LoraConfig.builder().r(8).targetModules("query").rankPattern("query", 3).initLoraWeights(LoraInit.ORTHOGONAL).build()));
+        assertTrue(pattern.getMessage().contains("got 3") && pattern.getMessage().contains("query"), pattern.getMessage());
+    }
+
+    @Test
+    void evaStartsAsPeftDoesBeforeItsDataPassAndRoundTrips() {
+        // PEFT update_layer with "eva": lora_B zeroed, lora_A as nn.Linear initialised it (EVA's data pass not run)
+        TinyNet net = net();
+        float[] base = run(net);
+        PeftModel peft = PeftModel.wrap(net, qv().initLoraWeights(LoraInit.EVA).build());
+        assertArrayEquals(base, run(peft.block()));
+        LoraAdapter a = (LoraAdapter) peft.hosts().get(0).adapter("default");
+        assertTrue(a.loraA().getArray().abs().max().getFloat() > 0);
+        assertEquals("eva", peft.config("default").toJson().get("init_lora_weights").getAsString());
+    }
+
+    @Test
     void scalingIsAlphaOverRAndRsloraAlphaOverSqrtR() {
         PeftModel plain = PeftModel.wrap(net(), LoraConfig.builder().r(4).loraAlpha(8).targetModules("query").build());
         assertEquals(2.0f, ((LoraAdapter) plain.hosts().get(0).adapter("default")).scaling(), 0f);

@@ -203,6 +203,26 @@ class Transformers5InteropTest {
     }
 
     @Test
+    void adaptersTrainedFromEvaOrOrthogonalInitLoadAsTheLoraTheyAre(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        // Neither init changes the base weights, so a trained folder is plain LoRA whatever its init_lora_weights
+        // says: PEFT's lora_qv, relabelled as PEFT writes these inits, must still give PEFT's outputs
+        Path source = JsonFixture.dir(ROOT + "tiny-bert/lora_qv");
+        Map<String, float[]> expected = expected(source.resolve("expected_outputs.safetensors"));
+        for (String init : List.of("\"eva\", \"eva_config\": {\"rho\": 2.0}", "\"orthogonal\"")) {
+            Path dir = java.nio.file.Files.createDirectories(tmp.resolve(init.substring(1, 4)));
+            java.nio.file.Files.copy(source.resolve("adapter_model.safetensors"), dir.resolve("adapter_model.safetensors"));
+            String config = java.nio.file.Files.readString(source.resolve("adapter_config.json"));
+            String relabelled = config.replaceFirst("\"init_lora_weights\": true", "\"init_lora_weights\": " + init);
+            assertTrue(!relabelled.equals(config), "the fixture's config says init_lora_weights true");
+            java.nio.file.Files.writeString(dir.resolve("adapter_config.json"), relabelled.replaceFirst("\"eva_config\": null,\\s*", ""));
+            try (NDManager m = manager.newSubManager()) {
+                PeftModel peft = PeftModel.load(tinyBert(m), dir, false);
+                assertOutputs(expected, "peft", run(peft.block(), bertInput(m)), "lora_qv as init " + init);
+            }
+        }
+    }
+
+    @Test
     void peft021RsloraPatternsAndLoraBiasAreRead() throws IOException {
         Path dir = JsonFixture.dir(ROOT + "tiny-bert/lora_rslora_patterns_bias");
         try (NDManager m = manager.newSubManager()) {
