@@ -77,6 +77,13 @@ public final class InspectCommand implements Callable<Integer> {
         PeftConfig config = AdapterFiles.readConfig(dir);
         out.println("adapter folder: " + dir);
         out.println("method: " + config.peftType() + (config.common().taskType() == null ? "" : " (task " + config.common().taskType() + ")"));
+        if (config instanceof org.peft4j.lora.LoraConfig lora) {
+            // the LoRA options that change what the adapter computes or how it started
+            out.println("lora: alpha " + lora.loraAlpha() + (lora.useRslora() ? " (rsLoRA, scaling alpha/sqrt(r))" : "")
+                    + ", init_lora_weights " + lora.toJson().get("init_lora_weights")
+                    + (lora.useDora() ? ", DoRA (use_dora: a magnitude per output row)" : "")
+                    + (lora.loraBias() ? ", lora_bias" : ""));
+        }
         out.println("targets: " + config.targets().targetModules()
                 + (config.targets().layersToTransform() == null ? "" : " layers " + config.targets().layersToTransform()));
         if (!config.modulesToSave().isEmpty()) {

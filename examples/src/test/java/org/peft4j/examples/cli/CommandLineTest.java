@@ -88,6 +88,7 @@ class CommandLineTest {
     void inspectSummarisesAPeftAdapterFolder() {
         String out = run(0, "inspect", fixture("tiny-bert/lora_qv").toString())[0];
         assertTrue(out.contains("method: LORA (task SEQ_CLS)"), out);
+        assertTrue(out.contains("lora: alpha 8.0, init_lora_weights true\n"), out);
         assertTrue(out.contains("adapted layers: 4, ranks: [4]"), out);
         assertTrue(out.contains("tensors: 10"), out);
     }
