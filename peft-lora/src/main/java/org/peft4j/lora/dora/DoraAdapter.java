@@ -142,7 +142,7 @@ public final class DoraAdapter extends AbstractBlock implements BaseDependentAda
         }
         // the unmerge needs the norm of the merge: it cannot be recomputed from the merged weight
         mergedNorm = norm.duplicate();
-        mergedNorm.detach();
+        mergedNorm.attach(magnitude.getArray().getManager()); // lives with the adapter until the unmerge
         return v.muli(factor(norm, manager).reshape(-1, 1));
     }
 

@@ -256,6 +256,32 @@ class DoraTest {
     }
 
     @Test
+    void trainingStepsMergesAndUnmergesLeaveNoArrayInTheModelsManager() {
+        // DJL puts a result in its LEFT operand's manager: a product of a parameter taken the wrong way round
+        // would add arrays to the model's manager at every step (djl-notes.md)
+        OneLayer l = oneLayer(2.0, 0.1);
+        for (Parameter p : l.dora().getParameters().values()) {
+            p.getArray().setRequiresGradient(true);
+        }
+        int before = manager.getManagedArrays().size();
+        for (int step = 0; step < 3; step++) {
+            try (NDManager sub = manager.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray in = x.duplicate();
+                in.attach(sub);
+                // training with dropout: the path that recomputes W·x from the dropped input
+                NDArray y = l.host().forward(new ParameterStore(sub, false), new NDList(in), true).singletonOrThrow();
+                gc.backward(y.sum());
+            }
+            ModelRuns.forward(l.host(), x);
+            assertEquals(before, manager.getManagedArrays().size(), "after step " + step);
+        }
+        l.host().merge(List.of("default"), true);
+        l.host().unmerge();
+        assertEquals(before, manager.getManagedArrays().size(), "after a merge and an unmerge");
+        assertThrows(IllegalStateException.class, () -> l.dora().unmergedWeight(x, manager), "an adapter that is not merged");
+    }
+
+    @Test
     void onlyTheFactorsAndTheMagnitudeTrain() {
         PeftModel peft = PeftModel.wrap(net(), config().build());
         Map<String, Parameter> trainable = ModelRuns.trainable(peft.block());
