@@ -337,6 +337,70 @@ public final class PeftModel {
     }
 
     /**
+     * Runs each sample of a batch with its own adapter until the returned scope is closed (PEFT's
+     * mixed-adapter batches, {@code model(**x, adapter_names=[...])}): {@code names[i]} is the adapter
+     * of the i-th sample along the first axis of every adapted layer's input, {@code "__base__"} for
+     * the base model. Each layer gathers the rows of every adapter, adds that adapter's update (or runs
+     * that adapter's {@code modules_to_save} copy) and puts the rows back in order, so every sample gets
+     * what a forward pass with only its adapter active gives. Inference only; one batch shape at a time.
+     *
+     * <pre>{@code
+     * try (PeftModel.MixedAdapterBatch mixed = peft.mixedAdapterBatch("__base__", "spam", "sentiment")) {
+     *     NDList logits = peft.block().forward(ps, threeSamples, false);
+     * }
+     * }</pre>
+     *
+     * @param names the adapter of every sample
+     * @return the scope; closing it restores the active adapters
+     * @throws PeftException for an unknown name ({@code "Trying to infer with non-existing adapter(s): ..."}),
+     *     merged adapters, or a DoRA adapter among the names, as PEFT; a batch of another length or a
+     *     training pass fails in the forward pass
+     */
+    public MixedAdapterBatch mixedAdapterBatch(String... names) {
+        java.util.Set<String> unknown = new java.util.TreeSet<>();
+        for (String n : names) {
+            if (!n.equals("__base__") && !configs.containsKey(n)) {
+                unknown.add(n);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new PeftException("Trying to infer with non-existing adapter(s): " + String.join(", ", unknown)
+                    + " (adapters: " + configs.keySet() + ", or \"__base__\" for none)");
+        }
+        if (hosts().stream().anyMatch(h -> !h.merged().isEmpty())) {
+            throw new PeftException("Cannot pass `adapter_names` when there are merged adapters, please call `unmerge_adapter` first.");
+        }
+        for (AdapterHost h : hosts()) {
+            for (String n : names) {
+                if (h.adapter(n) instanceof org.peft4j.core.adapter.BaseDependentAdapter) {
+                    throw new PeftException("Cannot pass `adapter_names` when DoRA is enabled (adapter " + n + " at " + h.path() + ")");
+                }
+            }
+        }
+        List<String> list = List.of(names);
+        hosts().forEach(h -> h.setSampleAdapters(list));
+        saveHosts().forEach(h -> h.setSampleAdapters(list));
+        return new MixedAdapterBatch();
+    }
+
+    /** A try-with-resources scope in which every sample runs with its own adapter. */
+    public final class MixedAdapterBatch implements AutoCloseable {
+        private boolean open = true;
+
+        private MixedAdapterBatch() {}
+
+        /** Goes back to the active adapters. */
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                hosts().forEach(h -> h.setSampleAdapters(null));
+                saveHosts().forEach(h -> h.setSampleAdapters(null));
+            }
+        }
+    }
+
+    /**
      * Disables every adapter until the returned scope is closed: the model then computes exactly the
      * base model (merged adapters are unmerged first).
      *

@@ -166,6 +166,59 @@ class LoraInvariantsTest {
     }
 
     @Test
+    void mixedAdapterBatchGivesEverySampleItsOwnAdaptersOutput() {
+        // PEFT's _test_mixed_adapter_batches: each sample equals its single-adapter run (PEFT: atol=rtol=1e-4;
+        // here the same float32 operations on fewer rows, so 1e-6)
+        PeftModel peft = PeftModel.wrap(net(), "a", qv().initLoraWeights(LoraInit.RANDOM).modulesToSave("classifier").build());
+        peft.addAdapter("b", LoraConfig.builder().r(2).loraAlpha(4).targetModules("key", "value").initLoraWeights(LoraInit.RANDOM).build());
+        for (ModulesToSaveHost h : peft.saveHosts()) {
+            // a head copy that differs from the original, so that "a" rows must use it and the others must not
+            h.copyParameters("a").values().forEach(p -> p.getArray().addi(manager.randomNormal(0f, 0.5f, p.getShape(), DataType.FLOAT32)));
+        }
+        String[] names = {"__base__", "a", "b", "a", "__base__"};
+        float[] mixed;
+        try (PeftModel.MixedAdapterBatch scope = peft.mixedAdapterBatch(names)) {
+            mixed = run(peft.block());
+        }
+        float[] base;
+        try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
+            base = run(peft.block());
+        }
+        peft.setActiveAdapters("a");
+        float[] onlyA = run(peft.block());
+        peft.setActiveAdapters("b");
+        float[] onlyB = run(peft.block());
+        int labels = 3;
+        for (int i = 0; i < names.length; i++) {
+            float[] want = names[i].equals("a") ? onlyA : names[i].equals("b") ? onlyB : base;
+            for (int k = 0; k < labels; k++) {
+                assertEquals(want[i * labels + k], mixed[i * labels + k], 1e-6, "sample " + i + " (" + names[i] + ") logit " + k);
+            }
+        }
+        assertTrue(maxAbsDiff(onlyA, base) > 1e-2 && maxAbsDiff(onlyB, base) > 1e-2 && maxAbsDiff(onlyA, onlyB) > 1e-2, "the three differ");
+        // the scope is closed: the active adapter ("b") runs for every sample again
+        assertArrayEquals(onlyB, run(peft.block()));
+
+        PeftException unknown = assertThrows(PeftException.class, () -> peft.mixedAdapterBatch("a", "c"));
+        assertTrue(unknown.getMessage().startsWith("Trying to infer with non-existing adapter(s): c"), unknown.getMessage());
+        try (PeftModel.MixedAdapterBatch scope = peft.mixedAdapterBatch("a", "b")) {
+            PeftException length = assertThrows(PeftException.class, () -> run(peft.block()));
+            assertTrue(length.getMessage().startsWith("Length of `adapter_names` should be the same as the number of inputs, but got 2 and 5"),
+                    length.getMessage());
+        }
+        try (PeftModel.MixedAdapterBatch scope = peft.mixedAdapterBatch(names); NDManager sub = manager.newSubManager()) {
+            NDArray in = x.duplicate();
+            in.attach(sub);
+            PeftException training = assertThrows(PeftException.class,
+                    () -> peft.block().forward(new ParameterStore(sub, false), new NDList(in), true));
+            assertTrue(training.getMessage().startsWith("Cannot pass `adapter_names` when the model is in training mode."), training.getMessage());
+        }
+        peft.merge(false, "b");
+        PeftException merged = assertThrows(PeftException.class, () -> peft.mixedAdapterBatch(names));
+        assertTrue(merged.getMessage().contains("merged adapters"), merged.getMessage());
+    }
+
+    @Test
     void scalingIsAlphaOverRAndRsloraAlphaOverSqrtR() {
         PeftModel plain = PeftModel.wrap(net(), LoraConfig.builder().r(4).loraAlpha(8).targetModules("query").build());
         assertEquals(2.0f, ((LoraAdapter) plain.hosts().get(0).adapter("default")).scaling(), 0f);

@@ -37,6 +37,7 @@ public final class AdapterHost extends ModuleBlock {
     private final Deque<String> merged = new ArrayDeque<>();
     private List<String> active = List.of();
     private boolean disabled;
+    private List<String> sampleAdapters;
 
     /**
      * Wraps a frozen layer.
@@ -158,6 +159,17 @@ public final class AdapterHost extends ModuleBlock {
     }
 
     /**
+     * Sets the adapter of every sample of the next forward passes (PEFT's {@code adapter_names}:
+     * {@code "__base__"} for none), or null to go back to the active adapters. Used by {@code
+     * PeftModel.mixedAdapterBatch}, which checks the names.
+     *
+     * @param names one name per sample along the input's first axis, or null
+     */
+    public void setSampleAdapters(List<String> names) {
+        sampleAdapters = names == null ? null : List.copyOf(names);
+    }
+
+    /**
      * Disables or enables all adapters; disabling unmerges merged adapters.
      *
      * @param disable whether to disable
@@ -273,6 +285,22 @@ public final class AdapterHost extends ModuleBlock {
             return new NDList(y);
         }
         NDArray x = inputs.singletonOrThrow();
+        if (sampleAdapters != null) {
+            NDArray base = y;
+            // per group: the frozen output of its rows plus its own adapter's update (none for "__base__")
+            return new NDList(SampleGroups.of(sampleAdapters, x, training, path).apply(x.getManager(), (name, idx) -> {
+                NDArray rows = SampleGroups.rows(base, idx);
+                Adapter a = adapters.get(name);
+                if (a == null) {
+                    return rows; // "__base__", or an adapter that does not adapt this layer
+                }
+                if (a instanceof BaseDependentAdapter) {
+                    throw new PeftException("Cannot pass `adapter_names` when DoRA is enabled (adapter " + name + " at " + path + ")");
+                }
+                NDArray d = a.forward(ps, new NDList(SampleGroups.rows(x, idx)), false, params).singletonOrThrow();
+                return rows.add(d.getDataType() == rows.getDataType() ? d : d.toType(rows.getDataType(), false));
+            }));
+        }
         for (String name : active) {
             if (merged.contains(name)) {
                 continue;

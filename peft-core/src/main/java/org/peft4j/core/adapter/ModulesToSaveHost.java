@@ -1,5 +1,6 @@
 package org.peft4j.core.adapter;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -29,6 +30,7 @@ public final class ModulesToSaveHost extends ModuleBlock {
     private final Copies copies = new Copies();
     private List<String> active = List.of();
     private boolean disabled;
+    private List<String> sampleAdapters;
 
     /** The container of per-adapter copies ({@code modules_to_save}). */
     static final class Copies extends ModuleBlock {
@@ -136,6 +138,16 @@ public final class ModulesToSaveHost extends ModuleBlock {
     }
 
     /**
+     * Sets the adapter of every sample of the next forward passes ({@code "__base__"}: the original),
+     * or null to go back to the active adapters.
+     *
+     * @param names one name per sample along the input's first axis, or null
+     */
+    public void setSampleAdapters(List<String> names) {
+        sampleAdapters = names == null ? null : List.copyOf(names);
+    }
+
+    /**
      * Disables or enables the copies.
      *
      * @param disable whether to run the original
@@ -164,7 +176,20 @@ public final class ModulesToSaveHost extends ModuleBlock {
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return current().forward(ps, inputs, training, params);
+        if (sampleAdapters == null || disabled) {
+            return current().forward(ps, inputs, training, params);
+        }
+        NDArray x = inputs.head();
+        // each group of samples runs through its adapter's copy (the original for "__base__", or for an
+        // adapter that saved no copy of this module)
+        return new NDList(SampleGroups.of(sampleAdapters, x, training, path).apply(x.getManager(), (name, idx) -> {
+            Block b = copies.modules().getOrDefault(name, original());
+            NDList in = new NDList();
+            for (NDArray a : inputs) {
+                in.add(SampleGroups.rows(a, idx));
+            }
+            return b.forward(ps, in, false, params).singletonOrThrow();
+        }));
     }
 
     /** {@inheritDoc} */

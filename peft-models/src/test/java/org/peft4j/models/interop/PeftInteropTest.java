@@ -176,6 +176,37 @@ class PeftInteropTest {
     }
 
     @Test
+    void mixedAdapterBatchGivesEachSamplePeftsOutputForItsAdapter() throws IOException {
+        // PEFT's adapter_names: one batch, each sample with its own adapter; PEFT's outputs with one adapter
+        // active (or none) are the reference for the samples that name it
+        String dir = ADAPTERS + "tiny-bert/lora_two_adapters";
+        JsonObject expected = json(dir);
+        PeftModel peft = PeftModel.load(tinyBert(), JsonFixture.dir(dir), false);
+        peft.loadAdapter(JsonFixture.dir(dir).resolve("second"), "second", false);
+        String[] names = {"second", "__base__", "default"};
+        Map<String, String> reference = Map.of("second", "only_second_active", "__base__", "adapters_disabled", "default", "only_default_active");
+        Map<String, float[]> mixed;
+        try (PeftModel.MixedAdapterBatch scope = peft.mixedAdapterBatch(names)) {
+            mixed = run(peft.block(), TINY_INPUT);
+        }
+        for (String output : List.of("logits", "last_hidden_state", "pooler_output")) {
+            int per = mixed.get(output).length / names.length;
+            for (int i = 0; i < names.length; i++) {
+                float[] want = floats(expected.getAsJsonObject(reference.get(names[i])).get(output));
+                double d = 0;
+                for (int k = i * per; k < (i + 1) * per; k++) {
+                    d = Math.max(d, Math.abs(want[k] - mixed.get(output)[k]));
+                }
+                assertTrue(d <= 1e-4, output + " of sample " + i + " (" + names[i] + "): max abs diff " + d);
+            }
+        }
+        // the samples differ by adapter: had every sample used one adapter, two of the three would miss
+        float[] second = floats(expected.getAsJsonObject("only_second_active").get("logits"));
+        float[] none = floats(expected.getAsJsonObject("adapters_disabled").get("logits"));
+        assertTrue(Compare.maxAbsDiff(second, none) > 1e-3, "the adapters move the logits");
+    }
+
+    @Test
     void miniLmAdapterReproducesPeftOnOnnxWeights() throws IOException {
         String dir = ADAPTERS + "minilm/lora_r8_qv";
         JsonObject expected = json(dir);
