@@ -154,12 +154,18 @@ class PeftInteropTest {
         }
     }
 
+    /** The tiny BERT with PEFT's "default" (the folder) and "second" (its sub-folder) loaded. */
+    private PeftModel twoAdapters(String dir) throws IOException {
+        PeftModel peft = PeftModel.load(tinyBert(), JsonFixture.dir(dir), false);
+        peft.loadAdapter(JsonFixture.dir(dir).resolve("second"), "second", false);
+        return peft;
+    }
+
     @Test
     void twoAdaptersInOneFolderLoadSwitchAndDisableAsPeftDid() throws IOException {
         String dir = ADAPTERS + "tiny-bert/lora_two_adapters";
         JsonObject expected = json(dir);
-        PeftModel peft = PeftModel.load(tinyBert(), JsonFixture.dir(dir), false);
-        peft.loadAdapter(JsonFixture.dir(dir).resolve("second"), "second", false);
+        PeftModel peft = twoAdapters(dir);
         assertOutputs(expected.getAsJsonObject("only_default_active"), run(peft.block(), TINY_INPUT), 1e-4, "default");
         peft.setActiveAdapters("second");
         assertOutputs(expected.getAsJsonObject("only_second_active"), run(peft.block(), TINY_INPUT), 1e-4, "second");
@@ -167,8 +173,7 @@ class PeftInteropTest {
             assertOutputs(expected.getAsJsonObject("adapters_disabled"), run(peft.block(), TINY_INPUT), 1e-4, "disabled");
         }
         for (String adapter : List.of("default", "second")) {
-            PeftModel fresh = PeftModel.load(tinyBert(), JsonFixture.dir(dir), false);
-            fresh.loadAdapter(JsonFixture.dir(dir).resolve("second"), "second", false);
+            PeftModel fresh = twoAdapters(dir);
             fresh.setActiveAdapters(adapter);
             Block merged = fresh.mergeAndUnload(true);
             assertOutputs(expected.getAsJsonObject("merged_" + adapter), run(merged, TINY_INPUT), 1e-4, "merged " + adapter);
@@ -181,8 +186,7 @@ class PeftInteropTest {
         // active (or none) are the reference for the samples that name it
         String dir = ADAPTERS + "tiny-bert/lora_two_adapters";
         JsonObject expected = json(dir);
-        PeftModel peft = PeftModel.load(tinyBert(), JsonFixture.dir(dir), false);
-        peft.loadAdapter(JsonFixture.dir(dir).resolve("second"), "second", false);
+        PeftModel peft = twoAdapters(dir);
         String[] names = {"second", "__base__", "default"};
         Map<String, String> reference = Map.of("second", "only_second_active", "__base__", "adapters_disabled", "default", "only_default_active");
         Map<String, float[]> mixed;
