@@ -291,6 +291,8 @@ public final class LoraConfig extends PeftConfig {
                 return new JsonPrimitive("orthogonal");
             case EVA:
                 return new JsonPrimitive("eva");
+            case OLORA:
+                return new JsonPrimitive("olora");
             default:
                 return new JsonPrimitive(niter == null ? "pissa" : "pissa_niter_" + niter);
         }
@@ -316,6 +318,8 @@ public final class LoraConfig extends PeftConfig {
             b.init = LoraInit.GAUSSIAN;
         } else if (init.isJsonPrimitive() && "orthogonal".equals(init.getAsString())) {
             b.init = LoraInit.ORTHOGONAL;
+        } else if (init.isJsonPrimitive() && "olora".equals(init.getAsString())) {
+            b.init = LoraInit.OLORA;
         } else if (init.isJsonPrimitive() && "eva".equals(init.getAsString())) {
             b.init = LoraInit.EVA;
         } else if (init.isJsonPrimitive() && "pissa".equals(init.getAsString())) {

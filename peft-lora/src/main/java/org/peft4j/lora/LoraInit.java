@@ -32,6 +32,12 @@ public enum LoraInit {
      */
     ORTHOGONAL,
     /**
+     * {@code "olora"}: A and B from the QR decomposition of W ({@code A = R[:r]}, {@code B =
+     * Q[:, :r]}), and W replaced by the residual {@code W − s·B·A} (see {@link
+     * org.peft4j.lora.olora.OloraInitializer}).
+     */
+    OLORA,
+    /**
      * {@code "eva"}: PEFT's EVA reads its starting {@code A} from the layer inputs of training data in a
      * separate pass ({@code initialize_lora_eva_weights}), which is not implemented here. Wrapping
      * starts the adapter as PEFT does before that pass (A as {@link #DEFAULT}, B = 0); loading an
@@ -42,5 +48,5 @@ public enum LoraInit {
 
     /** The JSON values accepted for {@code init_lora_weights}. */
     public static final List<String> JSON_VALUES = List.of("true", "false", "\"gaussian\"", "\"pissa\"", "\"pissa_niter_[N]\"",
-            "\"orthogonal\"", "\"eva\"");
+            "\"orthogonal\"", "\"olora\"", "\"eva\"");
 }

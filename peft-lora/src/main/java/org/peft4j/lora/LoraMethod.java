@@ -13,6 +13,7 @@ import org.peft4j.core.config.PeftConfig;
 import org.peft4j.lora.dora.DoraAdapter;
 import org.peft4j.lora.linalg.Qr;
 import org.peft4j.lora.linalg.QrResult;
+import org.peft4j.lora.olora.OloraInitializer;
 import org.peft4j.lora.pissa.PissaInitializer;
 
 /**
@@ -20,7 +21,7 @@ import org.peft4j.lora.pissa.PissaInitializer;
  * with the rank, alpha and init of a {@link LoraConfig} (after {@code rank_pattern} / {@code
  * alpha_pattern}). Random draws use the engine's
  * random generator, seeded with {@code Engine.getInstance().setRandomSeed}. With {@code
- * init_lora_weights} PiSSA the frozen weight is replaced by its residual while the adapter is
+ * init_lora_weights} PiSSA (or OLoRA) the frozen weight is replaced by its residual while the adapter is
  * created, as in PEFT; loading a saved PiSSA adapter onto the original base therefore recomputes
  * the same residual before the saved A and B are read (PEFT does the same).
  */
@@ -59,6 +60,12 @@ public final class LoraMethod implements PeftMethod {
                 break;
             case PISSA: {
                 PissaInitializer.Factors f = PissaInitializer.initialize(site.base(), site.path(), r, c.scalingFor(site.path()), c.pissaNiter(), m);
+                a = f.loraA();
+                b = f.loraB();
+                break;
+            }
+            case OLORA: {
+                PissaInitializer.Factors f = OloraInitializer.initialize(site.base(), site.path(), r, c.scalingFor(site.path()), m);
                 a = f.loraA();
                 b = f.loraB();
                 break;

@@ -113,7 +113,7 @@ class ConfigErrorMessagesTest {
         json(cases, "\"bias\": \"some\"", "bias", "none, all, lora_only");
         json(cases, "\"bias\": 5", "bias", "expected a string");
         json(cases, "\"task_type\": \"FOO\"", "task_type", "SEQ_CLS", "CAUSAL_LM");
-        json(cases, "\"init_lora_weights\": \"olora\"", "init_lora_weights", "true, false, \"gaussian\"");
+        json(cases, "\"init_lora_weights\": \"corda\"", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": 5", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": []", "init_lora_weights", "true, false, \"gaussian\"");
         json(cases, "\"init_lora_weights\": {}", "init_lora_weights", "true, false, \"gaussian\"");
