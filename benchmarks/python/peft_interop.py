@@ -560,6 +560,12 @@ def make_bert(tiny_bert, out, results):
     randomize_lora(m, 405, 0.05)
     save_case("dora_qv", m.eval())
 
+    # OLoRA (init_lora_weights="olora"): rewrites the base weights; loading re-runs the QR on the original base
+    m = get_peft_model(base(), LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"],
+                                          init_lora_weights="olora"))
+    randomize_lora(m, 407, 0.05)
+    save_case("olora_qv", m.eval())
+
     # PiSSA: initialisation (exact SVD), training stand-in, save as is and converted to a plain LoRA
     try:
         original = base()
