@@ -40,6 +40,7 @@ public final class LoraConfig extends PeftConfig {
     private final boolean loraBias;
     private final Integer pissaNiter;
     private final boolean useDora;
+    private final boolean fromFile;
 
     private LoraConfig(Builder b, Common common) {
         super(common);
@@ -88,6 +89,7 @@ public final class LoraConfig extends PeftConfig {
         this.loraBias = b.loraBias;
         this.pissaNiter = b.pissaNiter;
         this.useDora = b.useDora;
+        this.fromFile = b.fromFile;
     }
 
     /**
@@ -230,7 +232,33 @@ public final class LoraConfig extends PeftConfig {
     /** {@inheritDoc} */
     @Override
     public LoraConfig withCommon(Common common) {
-        return toBuilder().common(common).build();
+        Builder b = toBuilder().common(common);
+        b.fromFile = fromFile;
+        return b.build();
+    }
+
+    /**
+     * Returns whether this config was parsed for loading an adapter folder ({@link
+     * LoraMethod#parseConfig}), whose weights then replace the initial factors. False for every
+     * config from {@link #builder()}, {@link #toBuilder()} or {@link #fromJson}; {@link #withCommon}
+     * keeps it. It matters only for {@code init_lora_weights "eva"}, whose data-driven
+     * initialisation peft4j does not compute: such a config is accepted for loading only.
+     *
+     * @return whether the adapter weights are to come from a file
+     */
+    public boolean fromFile() {
+        return fromFile;
+    }
+
+    /**
+     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
+     *
+     * @return the copy
+     */
+    LoraConfig awaitingAdapterFile() {
+        Builder b = toBuilder();
+        b.fromFile = true;
+        return b.build();
     }
 
     /**
@@ -406,6 +434,7 @@ public final class LoraConfig extends PeftConfig {
         private boolean loraBias;
         private Integer pissaNiter;
         private boolean useDora;
+        private boolean fromFile;
 
         private Builder() {}
 

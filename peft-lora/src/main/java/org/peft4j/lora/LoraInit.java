@@ -38,11 +38,11 @@ public enum LoraInit {
      */
     OLORA,
     /**
-     * {@code "eva"}: PEFT's EVA reads its starting {@code A} from the layer inputs of training data in a
-     * separate pass ({@code initialize_lora_eva_weights}), which is not implemented here. Wrapping
-     * starts the adapter as PEFT does before that pass (A as {@link #DEFAULT}, B = 0); loading an
-     * EVA-trained adapter is exact, since EVA leaves the base weights unchanged and the folder holds
-     * the trained A, B and any ranks EVA redistributed ({@code rank_pattern}).
+     * {@code "eva"}, for loading only: PEFT's EVA reads its starting {@code A} from the layer inputs of
+     * training data in a separate pass ({@code initialize_lora_eva_weights}) that peft4j does not
+     * compute, so wrapping a model with it is refused. Loading an EVA-trained adapter folder is exact:
+     * EVA leaves the base weights unchanged and the folder holds the trained A, B and any ranks EVA
+     * redistributed ({@code rank_pattern}).
      */
     EVA;
 

@@ -36,7 +36,7 @@ public final class LoraMethod implements PeftMethod {
     /** {@inheritDoc} */
     @Override
     public PeftConfig parseConfig(JsonFields fields) {
-        return LoraConfig.fromJson(fields);
+        return LoraConfig.fromJson(fields).awaitingAdapterFile();
     }
 
     /** {@inheritDoc} */
@@ -85,8 +85,18 @@ public final class LoraMethod implements PeftMethod {
                 a = uniform(m, r, in);
                 b = uniform(m, out, r);
                 break;
+            case EVA:
+                if (!c.fromFile()) {
+                    throw new IllegalArgumentException("init_lora_weights: \"eva\" starts lora_A from the layer inputs of training data"
+                            + " (PEFT's initialize_lora_eva_weights), which peft4j does not compute; an EVA-trained adapter folder loads"
+                            + " with PeftModel.load or loadAdapter. Allowed values for a new adapter: " + LoraInit.JSON_VALUES.stream()
+                                    .filter(v -> !v.equals("\"eva\"")).toList());
+                }
+                // loading: the folder's A and B replace these (as PEFT before EVA's pass: lora_B zeroed)
+                a = uniform(m, r, in);
+                b = m.zeros(new Shape(out, r), DataType.FLOAT32);
+                break;
             default:
-                // DEFAULT, and EVA before its data pass (PEFT: lora_B zeroed, lora_A as nn.Linear made it)
                 // PEFT default: kaiming_uniform_(lora_A, a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); lora_B = 0
                 a = uniform(m, r, in);
                 b = m.zeros(new Shape(out, r), DataType.FLOAT32);
