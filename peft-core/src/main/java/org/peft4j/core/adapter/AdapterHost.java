@@ -214,25 +214,21 @@ public final class AdapterHost extends ModuleBlock {
             }
             LinearLayer base = base();
             try (NDManager scratch = scratchManager(a)) {
-                NDArray delta = a.deltaWeight(scratch);
                 NDArray deltaBias = a.deltaBias(scratch);
                 if (deltaBias != null && base.bias() == null) {
                     throw new PeftException("Impossible to merge adapter " + name + " with a bias update at " + path + " because the base layer has no bias.");
                 }
-                if (a instanceof BaseDependentAdapter dependent) {
-                    NDArray w = dependent.mergedWeight(base.weightCopy(scratch), scratch);
-                    if (safe && !allFinite(w)) {
-                        throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
-                    }
-                    base.setWeight(w);
-                } else if (safe) {
-                    NDArray w = base.weightCopy(scratch).addi(delta.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
-                    if (!allFinite(w) || (deltaBias != null && !allFinite(deltaBias))) {
-                        throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
-                    }
-                    base.setWeight(w);
+                if (!safe && !(a instanceof BaseDependentAdapter)) {
+                    base.addToWeight(a.deltaWeight(scratch));
                 } else {
-                    base.addToWeight(delta);
+                    // formed in a copy: a safe merge checks it before the weight changes
+                    NDArray w = a instanceof BaseDependentAdapter dependent
+                            ? dependent.mergedWeight(base.weightCopy(scratch), scratch)
+                            : base.weightCopy(scratch).addi(a.deltaWeight(scratch).toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
+                    if (safe && (!allFinite(w) || (deltaBias != null && !allFinite(deltaBias)))) {
+                        throw new PeftException("NaNs detected in the merged weights. The adapter " + name + " seems to be broken (layer " + path + ")");
+                    }
+                    base.setWeight(w);
                 }
                 if (deltaBias != null) {
                     base.bias().getArray().addi(deltaBias.toType(base.bias().getArray().getDataType(), false));
