@@ -118,7 +118,8 @@ public final class LoraMethod implements PeftMethod {
             }
             NDArray odd = q.get("0::2, :");  // rows 0, 2, 4, ...
             NDArray even = q.get("1::2, :"); // rows 1, 3, 5, ...
-            NDArray a = scratch.randomNormal(new Shape(in, r / 2)).matMul(odd).transpose().div(10f);
+            // (N_in·Q_odd)ᵀ formed as Q_oddᵀ·N_inᵀ, so that the parameter is a contiguous [r, in] array
+            NDArray a = odd.transpose().matMul(scratch.randomNormal(new Shape(in, r / 2)).transpose()).div(10f);
             NDArray b = scratch.randomNormal(new Shape(r / 2, out)).transpose().matMul(even).div(10f);
             a.attach(m);
             b.attach(m);
