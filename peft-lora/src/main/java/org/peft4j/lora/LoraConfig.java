@@ -11,6 +11,8 @@ import org.peft4j.core.config.PeftConfig;
 import org.peft4j.core.config.TargetModules;
 import org.peft4j.core.config.TargetSpec;
 import org.peft4j.core.match.PatternKeys;
+import org.peft4j.lora.eva.EvaConfig;
+import org.peft4j.lora.eva.EvaResult;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +43,8 @@ public final class LoraConfig extends PeftConfig {
     private final Integer pissaNiter;
     private final boolean useDora;
     private final boolean fromFile;
+    private final EvaConfig evaConfig;
+    private final EvaResult evaResult;
 
     private LoraConfig(Builder b, Common common) {
         super(common);
@@ -90,6 +94,12 @@ public final class LoraConfig extends PeftConfig {
         this.pissaNiter = b.pissaNiter;
         this.useDora = b.useDora;
         this.fromFile = b.fromFile;
+        // PEFT: init "eva" without eva_config takes EvaConfig()'s defaults; eva_config with another init is kept and ignored
+        this.evaConfig = b.init == LoraInit.EVA && b.evaConfig == null ? EvaConfig.defaults() : b.evaConfig;
+        this.evaResult = b.evaResult;
+        if (b.evaResult != null && b.init != LoraInit.EVA) {
+            throw new IllegalArgumentException("init_lora_weights: an EVA result needs init_lora_weights \"eva\", got " + initJson(b.init, b.pissaNiter));
+        }
     }
 
     /**
@@ -234,6 +244,7 @@ public final class LoraConfig extends PeftConfig {
     public LoraConfig withCommon(Common common) {
         Builder b = toBuilder().common(common);
         b.fromFile = fromFile;
+        b.evaResult = evaResult;
         return b.build();
     }
 
@@ -248,6 +259,80 @@ public final class LoraConfig extends PeftConfig {
      */
     public boolean fromFile() {
         return fromFile;
+    }
+
+    /**
+     * Returns {@code eva_config}: the settings of EVA's data pass ({@code init_lora_weights "eva"}).
+     *
+     * @return the EVA config; PEFT's defaults when the init is EVA and none was given; null when
+     *     none was given for another init
+     */
+    public EvaConfig evaConfig() {
+        return evaConfig;
+    }
+
+    /**
+     * Returns the result of EVA's data pass this config creates its adapters from, or null. It is
+     * not part of adapter_config.json: the saved {@code lora_A} carries it.
+     *
+     * @return the result, or null
+     */
+    public EvaResult evaResult() {
+        return evaResult;
+    }
+
+    /**
+     * Returns the config of the adapter EVA's data pass initialises, as PEFT's {@code
+     * initialize_lora_eva_weights} rewrites it: {@code target_modules} lists the layers whose rank is
+     * above 0, {@code rank_pattern} holds every layer whose rank differs from {@code r}, and {@code
+     * alpha_pattern} every layer whose alpha differs from {@code lora_alpha}, alpha being multiplied by
+     * {@code new_rank / rank} when {@code adjust_scaling_factors} is on (earlier patterns are
+     * replaced). The adapters it creates start from the result's {@code lora_A} and a zero {@code
+     * lora_B}.
+     *
+     * @param result the data pass's result, for this config's targets
+     * @return the new config
+     * @throws IllegalArgumentException if this config's init is not EVA, or every layer got rank 0
+     */
+    public LoraConfig withEvaResult(EvaResult result) {
+        java.util.Objects.requireNonNull(result, "result");
+        if (initLoraWeights != LoraInit.EVA) {
+            throw new IllegalArgumentException("init_lora_weights: an EVA result needs init_lora_weights \"eva\", got " + initJson(initLoraWeights, pissaNiter));
+        }
+        List<String> targets = new java.util.ArrayList<>();
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        Map<String, Double> alphas = new LinkedHashMap<>();
+        for (EvaResult.Layer l : result.layers().values()) {
+            int newRank = l.rank();
+            if (newRank == 0) {
+                continue;
+            }
+            int rank = rankFor(l.path());
+            double alpha = alphaFor(l.path());
+            if (newRank != rank && result.evaConfig().adjustScalingFactors()) {
+                alpha *= (double) newRank / rank;
+            }
+            targets.add(l.path());
+            if (newRank != r) {
+                ranks.put(l.path(), newRank);
+            }
+            if (alpha != loraAlpha) {
+                alphas.put(l.path(), alpha);
+            }
+        }
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("EVA gave every layer rank 0; there is no adapter to create");
+        }
+        TargetSpec t = common().targets();
+        Builder b = toBuilder();
+        b.common = common().withTargets(new TargetSpec(TargetModules.names(targets), t.excludeModules(), t.layersToTransform(), t.layersPattern()));
+        b.rankPattern.clear();
+        b.rankPattern.putAll(ranks);
+        b.alphaPattern.clear();
+        b.alphaPattern.putAll(alphas);
+        b.evaConfig = result.evaConfig();
+        b.evaResult = result;
+        return b.build();
     }
 
     /**
@@ -279,6 +364,7 @@ public final class LoraConfig extends PeftConfig {
         b.loraBias = loraBias;
         b.pissaNiter = pissaNiter;
         b.useDora = useDora;
+        b.evaConfig = evaConfig;
         return b;
     }
 
@@ -304,6 +390,10 @@ public final class LoraConfig extends PeftConfig {
         m.put("megatron_core", new JsonPrimitive("megatron.core"));
         if (loraBias) {
             m.put("lora_bias", new JsonPrimitive(true));
+        }
+        if (evaConfig != null) {
+            // only when set: PEFT before 0.14 does not know the field and refuses unknown keys
+            m.put("eva_config", evaConfig.toJson());
         }
     }
 
@@ -371,6 +461,10 @@ public final class LoraConfig extends PeftConfig {
         b.alphaPattern.putAll(f.numberMap("alpha_pattern"));
         b.loraBias = f.bool("lora_bias", false);
         b.useDora = f.bool("use_dora", false);
+        JsonElement eva = f.raw("eva_config");
+        if (eva != null && !eva.isJsonNull()) {
+            b.evaConfig = EvaConfig.fromJson(eva);
+        }
         if (f.bool("fan_in_fan_out", false)) {
             throw new IllegalArgumentException("fan_in_fan_out: only false is supported (weights are [out, in] here)");
         }
@@ -435,6 +529,8 @@ public final class LoraConfig extends PeftConfig {
         private Integer pissaNiter;
         private boolean useDora;
         private boolean fromFile;
+        private EvaConfig evaConfig;
+        private EvaResult evaResult;
 
         private Builder() {}
 
@@ -688,6 +784,19 @@ public final class LoraConfig extends PeftConfig {
          */
         public Builder useDora(boolean useDora) {
             this.useDora = useDora;
+            return this;
+        }
+
+        /**
+         * Sets {@code eva_config}, the settings of EVA's data pass (see {@link
+         * org.peft4j.lora.eva.EvaInitializer}); with {@code init_lora_weights "eva"} and none set,
+         * PEFT's defaults apply.
+         *
+         * @param config the settings, or null
+         * @return this
+         */
+        public Builder evaConfig(EvaConfig config) {
+            this.evaConfig = config;
             return this;
         }
 

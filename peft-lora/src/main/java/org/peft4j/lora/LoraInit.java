@@ -38,11 +38,12 @@ public enum LoraInit {
      */
     OLORA,
     /**
-     * {@code "eva"}, for loading only: PEFT's EVA reads its starting {@code A} from the layer inputs of
-     * training data in a separate pass ({@code initialize_lora_eva_weights}) that peft4j does not
-     * compute, so wrapping a model with it is refused. Loading an EVA-trained adapter folder is exact:
-     * EVA leaves the base weights unchanged and the folder holds the trained A, B and any ranks EVA
-     * redistributed ({@code rank_pattern}).
+     * {@code "eva"}: PEFT's EVA. {@code lora_A} starts as the top principal directions of each layer's
+     * inputs on training data, {@code lora_B} at zero, and ranks are redistributed across layers by
+     * explained variance. That needs a data pass, so a new EVA adapter is created with {@link
+     * org.peft4j.lora.eva.EvaInitializer#wrap}; {@code PeftModel.wrap} alone refuses it. Loading an
+     * EVA-trained adapter folder needs no data: EVA leaves the base weights unchanged and the folder
+     * holds A, B and the ranks ({@code rank_pattern}).
      */
     EVA;
 

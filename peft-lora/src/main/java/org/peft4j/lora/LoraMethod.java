@@ -11,6 +11,7 @@ import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
 import org.peft4j.lora.dora.DoraAdapter;
+import org.peft4j.lora.eva.EvaResult;
 import org.peft4j.lora.linalg.Qr;
 import org.peft4j.lora.linalg.QrResult;
 import org.peft4j.lora.olora.OloraInitializer;
@@ -86,11 +87,22 @@ public final class LoraMethod implements PeftMethod {
                 b = uniform(m, out, r);
                 break;
             case EVA:
+                if (c.evaResult() != null) {
+                    EvaResult.Layer layer = c.evaResult().layers().get(site.path());
+                    if (layer == null || layer.rank() != r || layer.inFeatures() != in) {
+                        throw new IllegalArgumentException("init_lora_weights \"eva\": the EVA result has "
+                                + (layer == null ? "no entry" : "rank " + layer.rank() + " and " + layer.inFeatures() + " input features")
+                                + " for layer " + site.path() + ", which this config gives rank " + r + " and the model " + in
+                                + " input features; run EVA on this model and config (EvaInitializer.compute)");
+                    }
+                    a = m.create(layer.loraA(), new Shape(r, in));
+                    b = m.zeros(new Shape(out, r), DataType.FLOAT32);
+                    break;
+                }
                 if (!c.fromFile()) {
                     throw new IllegalArgumentException("init_lora_weights: \"eva\" starts lora_A from the layer inputs of training data"
-                            + " (PEFT's initialize_lora_eva_weights), which peft4j does not compute; an EVA-trained adapter folder loads"
-                            + " with PeftModel.load or loadAdapter. Allowed values for a new adapter: " + LoraInit.JSON_VALUES.stream()
-                                    .filter(v -> !v.equals("\"eva\"")).toList());
+                            + " (PEFT's initialize_lora_eva_weights): create the adapter with EvaInitializer.wrap(model, config, batches),"
+                            + " which runs that data pass; an EVA-trained adapter folder loads with PeftModel.load or loadAdapter.");
                 }
                 // loading: the folder's A and B replace these (as PEFT before EVA's pass: lora_B zeroed)
                 a = uniform(m, r, in);

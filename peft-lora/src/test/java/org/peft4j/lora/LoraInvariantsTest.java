@@ -154,11 +154,11 @@ class LoraInvariantsTest {
     }
 
     @Test
-    void evaIsForLoadingOnlyAndItsDataPassIsNotImitated() {
-        // peft4j does not compute EVA's data-driven A, so a new adapter with "eva" is refused rather than
-        // started as something else; loading an EVA-trained folder is checked against PEFT in peft-models
+    void evaNeedsItsDataPassAndIsNotImitated() {
+        // EVA's A comes from a data pass (EvaInitializer, tested in EvaTest): wrapping without it is refused
+        // rather than started as something else; loading an EVA-trained folder is checked against PEFT in peft-models
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PeftModel.wrap(net(), qv().initLoraWeights(LoraInit.EVA).build()));
-        assertTrue(e.getMessage().contains("initialize_lora_eva_weights") && e.getMessage().contains("PeftModel.load"), e.getMessage());
+        assertTrue(e.getMessage().contains("EvaInitializer.wrap") && e.getMessage().contains("PeftModel.load"), e.getMessage());
         assertEquals("eva", qv().initLoraWeights(LoraInit.EVA).build().toJson().get("init_lora_weights").getAsString());
     }
 

@@ -1,0 +1,134 @@
+package org.peft4j.lora.eva;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import org.peft4j.core.adapter.BaseDependentAdapter;
+import org.peft4j.core.nn.LinearLayer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * EVA's forward hook: keeps the input of every call of its layer and leaves the output as it is. It
+ * sits in an {@link org.peft4j.core.adapter.AdapterHost} as a {@link BaseDependentAdapter}, whose
+ * {@code apply} receives the input and the frozen layer's output, so recording costs one detached
+ * handle per call and no arithmetic. The kept inputs live in a manager of the recorder's own (a model
+ * may close the manager its layer ran in), freed by {@link #release()}.
+ */
+final class InputRecorder extends AbstractBlock implements BaseDependentAdapter {
+
+    private final NDManager parent;
+    private final long out;
+    private final long in;
+    private final List<NDArray> inputs = new ArrayList<>();
+    private NDManager pass;
+    private boolean recording = true;
+
+    InputRecorder(NDManager parent, long out, long in) {
+        super((byte) 1);
+        this.parent = parent;
+        this.out = out;
+        this.in = in;
+    }
+
+    /** Turns recording on or off (PEFT removes the hook of a converged layer). */
+    void setRecording(boolean on) {
+        recording = on;
+    }
+
+    boolean recording() {
+        return recording;
+    }
+
+    /** The inputs of the calls since the last {@link #release()}, in call order. */
+    List<NDArray> inputs() {
+        return inputs;
+    }
+
+    /** Frees the kept inputs. */
+    void release() {
+        inputs.clear();
+        if (pass != null) {
+            pass.close();
+            pass = null;
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray apply(LinearLayer base, ParameterStore ps, NDArray x, NDArray result, boolean training, PairList<String, Object> params) {
+        if (recording) {
+            if (pass == null) {
+                pass = parent.newSubManager();
+            }
+            NDArray kept = x.stopGradient();
+            kept.attach(pass);
+            inputs.add(kept);
+        }
+        return result;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray mergedWeight(NDArray weight, NDManager manager) {
+        throw new IllegalStateException("EVA's input recorder is not an adapter to merge");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray unmergedWeight(NDArray mergedWeight, NDManager manager) {
+        throw new IllegalStateException("EVA's input recorder is not an adapter to unmerge");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String peftType() {
+        return "LORA";
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray deltaWeight(NDManager manager) {
+        return manager.zeros(new Shape(out, in), DataType.FLOAT32);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Map<String, Parameter> stateTensors() {
+        return Map.of();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void setTrainable(boolean trainable) {
+        // nothing to train
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        throw new IllegalStateException("EVA's input recorder runs through AdapterHost.apply only");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isInitialized() {
+        return true;
+    }
+}
