@@ -12,6 +12,9 @@ import org.peft4j.examples.data.Splits;
 import org.peft4j.examples.train.BatchEncoder;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.LoraInit;
+import org.peft4j.lora.eva.EvaConfig;
+import org.peft4j.lora.eva.EvaInitializer;
+import org.peft4j.lora.eva.EvaResult;
 import org.peft4j.lora.loldu.LolduConfig;
 import org.peft4j.lora.sb.LoraSbConfig;
 import org.peft4j.lora.sb.UpdateEstimator;
@@ -54,6 +57,9 @@ public final class AdapterRecipes {
                 .targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
                 .baseModelNameOrPath(BASE_MODEL).build()));
         RECIPES.put("lora-sb", AdapterRecipes::loraSb);
+        // EVA: lora_A from the principal directions of each layer's inputs on the training split, ranks
+        // redistributed by explained variance (PEFT's init_lora_weights "eva", default eva_config)
+        RECIPES.put("eva", AdapterRecipes::eva);
         // LoLDU: r pivots per matrix (use --rank 384 for MiniLM's full rank, as the paper does); σ0 = 1
         RECIPES.put("loldu", (model, o, data, encoder, manager) -> PeftModel.wrap(model, LolduConfig.builder()
                 .r(o.rank()).targetModules(o.targets().toArray(new String[0])).modulesToSave("classifier")
@@ -93,6 +99,39 @@ public final class AdapterRecipes {
             batches.add(new Batch(bm, encoder.encode(texts, bm), new NDList(bm.create(labels)), part.size(), Batchifier.STACK, Batchifier.STACK, 0, 0));
         }
         return UpdateEstimator.wrap(model, config, batches.iterator(), Loss.softmaxCrossEntropyLoss());
+    }
+
+    /**
+     * EVA: runs the data pass over the training split in batches of the run's batch size (cycled until
+     * the components converge; padding positions left out through the attention mask), then wraps.
+     */
+    private static PeftModel eva(MeanPoolingClassifier model, QuickstartOptions o, Splits data, BatchEncoder encoder, NDManager manager) {
+        LoraConfig config = lora(o).toBuilder().initLoraWeights(LoraInit.EVA).evaConfig(EvaConfig.defaults()).build();
+        List<LabelledText> items = data.train().shuffled(o.seed()).items();
+        Iterable<Batch> batches = () -> new java.util.Iterator<>() {
+            private int start;
+
+            @Override
+            public boolean hasNext() {
+                return start < items.size();
+            }
+
+            @Override
+            public Batch next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                List<LabelledText> part = items.subList(start, Math.min(items.size(), start + o.batchSize()));
+                start += part.size();
+                NDManager bm = manager.newSubManager(); // closed with its batch
+                List<String> texts = part.stream().map(LabelledText::text).toList();
+                return new Batch(bm, encoder.encode(texts, bm), new NDList(), part.size(), Batchifier.STACK, Batchifier.STACK, 0, 0);
+            }
+        };
+        PeftModel peft = EvaInitializer.wrap(model, PeftModel.DEFAULT_ADAPTER, config, batches, EvaInitializer.Options.defaults());
+        EvaResult result = ((LoraConfig) peft.config(PeftModel.DEFAULT_ADAPTER)).evaResult();
+        System.out.printf(java.util.Locale.ROOT, "eva: converged after %d forward passes; ranks %s%n", result.forwardPasses(), result.ranks().values());
+        return peft;
     }
 
     private AdapterRecipes() {}

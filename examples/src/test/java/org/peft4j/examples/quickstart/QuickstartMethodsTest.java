@@ -13,6 +13,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.peft4j.core.PeftModel;
@@ -74,6 +75,8 @@ class QuickstartMethodsTest {
         long perMatrix() {
             return switch (method) {
                 case "pissa", "qlora" -> (long) rank * (HIDDEN + HIDDEN); // LoRA: A [r, in] + B [out, r]
+                // EVA moves rank between matrices within the budget Σ r_l = r · matrices; all are [384, 384]
+                case "eva" -> (long) rank * (HIDDEN + HIDDEN);
                 case "dora" -> (long) rank * (HIDDEN + HIDDEN) + HIDDEN; // LoRA's A and B, and the magnitude [out]
                 case "lora-xs", "lora-sb" -> (long) rank * rank; // only R [r, r] trains; A, B frozen
                 case "loldu" -> rank + 1; // z [r] and σ (train_sigma defaults to true)
@@ -93,7 +96,8 @@ class QuickstartMethodsTest {
             // which is what their configs must then say
             "lora-sb", new Case("lora-sb", 5, 5, List.of("query", "value"), "LORA_SB"),
             // a small rank keeps the pivoted LDU quick; the paper's full rank would be 384
-            "loldu", new Case("loldu", 4, 4, List.of("value"), "LOLDU"));
+            "loldu", new Case("loldu", 4, 4, List.of("value"), "LOLDU"),
+            "eva", new Case("eva", 4, 8, List.of("query", "value"), "LORA"));
 
     /** A finished run: its options and what the quickstart returned. */
     private record Run(QuickstartOptions options, QuickstartResult result) {}
@@ -125,7 +129,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu", "eva"})
     void trainableParametersAreTheMethodsCountPerTargetMatrixPlusTheHead(String method) throws IOException {
         Case c = CASES.get(method);
         Run r = run(method);
@@ -277,7 +281,7 @@ class QuickstartMethodsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu"})
+    @ValueSource(strings = {"qlora", "pissa", "dora", "lora-xs", "lora-sb", "loldu", "eva"})
     void adapterLoadedOntoAFreshBaseReproducesTheTestLossAndTheMergedModel(String method) throws IOException {
         Run r = run(method);
         QuickstartOptions o = r.options();
@@ -325,6 +329,34 @@ class QuickstartMethodsTest {
             }
             assertTrue(maxAbs(effect, -1) > 10 * tolerance, method + ": the adapter changes the logits by only " + maxAbs(effect, -1));
         }
+    }
+
+    @Test
+    void evaRedistributesTheRanksWithinTheBudgetAndWritesPeftsFields() throws IOException {
+        Case c = CASES.get("eva");
+        JsonObject j = adapterConfig(run("eva"));
+        assertEquals("LORA", j.get("peft_type").getAsString());
+        assertEquals("eva", j.get("init_lora_weights").getAsString());
+        JsonObject eva = j.getAsJsonObject("eva_config");
+        assertEquals(2.0, eva.get("rho").getAsDouble());
+        assertEquals(0.99, eva.get("tau").getAsDouble());
+        JsonObject ranks = j.getAsJsonObject("rank_pattern");
+        JsonObject alphas = j.getAsJsonObject("alpha_pattern");
+        int total = 0;
+        int moved = 0;
+        for (var e : j.getAsJsonArray("target_modules")) {
+            String path = e.getAsString();
+            assertTrue(path.endsWith(".query") || path.endsWith(".value"), path);
+            int rank = ranks.has(path) ? ranks.get(path).getAsInt() : c.rank();
+            assertTrue(rank >= 1 && rank <= 2 * c.rank(), path + " rank " + rank + " is at most round(r · rho)");
+            double alpha = alphas.has(path) ? alphas.get(path).getAsDouble() : c.alpha();
+            // adjust_scaling_factors: alpha / rank stays alpha / r
+            assertEquals(c.alpha() / c.rank(), alpha / rank, 1e-12, path);
+            total += rank;
+            moved += rank != c.rank() ? 1 : 0;
+        }
+        assertEquals(c.rank() * c.matrices(), total, "the rank budget r x 12 matrices");
+        assertTrue(moved > 0, "explained variance differs between layers, so some ranks move: " + ranks);
     }
 
     /** Largest |value|, skipping the diagonal of a [n, n] matrix when n > 0. */
