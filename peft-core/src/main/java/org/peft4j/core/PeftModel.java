@@ -269,15 +269,12 @@ public final class PeftModel {
     }
 
     private NDManager managerOf(Block block) {
-        for (Parameter p : block.getParameters().values()) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager();
-            }
+        NDManager m = BlockPaths.parameterManager(block);
+        if (m == null) {
+            m = BlockPaths.parameterManager(root);
         }
-        for (Parameter p : root.getParameters().values()) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager();
-            }
+        if (m != null) {
+            return m;
         }
         throw new PeftException("the model has no initialised parameter to take a device and manager from");
     }

@@ -81,6 +81,22 @@ public final class BlockPaths {
     }
 
     /**
+     * Returns the manager of a block's first initialised parameter: where new arrays for the model
+     * (adapter weights, scratch work on its device) belong.
+     *
+     * @param block the block
+     * @return the manager, or null when no parameter is initialised
+     */
+    public static ai.djl.ndarray.NDManager parameterManager(Block block) {
+        for (Parameter p : block.getParameters().values()) {
+            if (p.isInitialized()) {
+                return p.getArray().getManager();
+            }
+        }
+        return null;
+    }
+
+    /**
      * Lists every parameter of the tree by dotted path ({@code <block path>.<parameter name>}).
      * A parameter shared by several blocks appears once, under its first path.
      *

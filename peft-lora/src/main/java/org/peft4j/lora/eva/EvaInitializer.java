@@ -627,11 +627,10 @@ public final class EvaInitializer {
     }
 
     private static NDManager managerOf(Block block) {
-        for (Parameter p : block.getParameters().values()) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager();
-            }
+        NDManager m = BlockPaths.parameterManager(block);
+        if (m == null) {
+            throw new PeftException("the model has no initialised parameter: load its weights before running EVA");
         }
-        throw new PeftException("the model has no initialised parameter: load its weights before running EVA");
+        return m;
     }
 }

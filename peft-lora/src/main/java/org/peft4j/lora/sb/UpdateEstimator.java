@@ -343,11 +343,10 @@ public final class UpdateEstimator {
     }
 
     private static NDManager managerOf(Block block) {
-        for (Parameter p : block.getParameters().values()) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager();
-            }
+        NDManager m = BlockPaths.parameterManager(block);
+        if (m == null) {
+            throw new PeftException("the model has no initialised parameter: load its weights before estimating the LoRA-SB update");
         }
-        throw new PeftException("the model has no initialised parameter: load its weights before estimating the LoRA-SB update");
+        return m;
     }
 }

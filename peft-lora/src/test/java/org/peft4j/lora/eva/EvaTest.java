@@ -111,34 +111,9 @@ class EvaTest {
             }
         };
     }
-
-    private static double absCos(float[] a, int ia, float[] b, int ib, int n) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int j = 0; j < n; j++) {
-            dot += (double) a[ia * n + j] * b[ib * n + j];
-            na += (double) a[ia * n + j] * a[ia * n + j];
-            nb += (double) b[ib * n + j] * b[ib * n + j];
-        }
-        return Math.abs(dot) / Math.sqrt(na * nb);
-    }
-
-    /** The top principal directions (rows) of the centred rows of {@code x}. */
+    /** The principal directions (rows) of the centred rows of {@code x}. */
     private float[] principalDirections(float[] x) {
-        int rows = x.length / HIDDEN;
-        float[] c = x.clone();
-        for (int j = 0; j < HIDDEN; j++) {
-            double mean = 0;
-            for (int i = 0; i < rows; i++) {
-                mean += x[i * HIDDEN + j];
-            }
-            mean /= rows;
-            for (int i = 0; i < rows; i++) {
-                c[i * HIDDEN + j] -= (float) mean;
-            }
-        }
-        try (SvdResult f = Svd.full().decompose(manager.create(c, new Shape(rows, HIDDEN)), manager)) {
+        try (SvdResult f = PcaChecks.exactPca(manager, x, x.length / HIDDEN, HIDDEN)) {
             return f.vt().toFloatArray();
         }
     }
@@ -162,7 +137,7 @@ class EvaTest {
         // layer 0's query reads the model input itself: its A is the data's top principal directions
         float[] v = principalDirections(x);
         for (int i = 0; i < rank; i++) {
-            assertEquals(1.0, absCos(a, i, v, i, HIDDEN), 1e-4, "row " + i);
+            assertEquals(1.0, PcaChecks.absCos(a, i, v, i, HIDDEN), 1e-4, "row " + i);
         }
         assertEquals(0f, ModelRuns.maxAbs(q0.loraB().getArray().toFloatArray()), 0f);
         // the first fit has nothing to compare with; the second (same batch) gives similarity 1
@@ -302,10 +277,10 @@ class EvaTest {
         int rank = Math.min(la.rank(), lb.rank());
         assertTrue(rank >= 1);
         for (int i = 0; i < rank; i++) {
-            assertEquals(1.0, absCos(la.loraA(), i, lb.loraA(), i, HIDDEN), 1e-4, "row " + i);
+            assertEquals(1.0, PcaChecks.absCos(la.loraA(), i, lb.loraA(), i, HIDDEN), 1e-4, "row " + i);
         }
         EvaResult unmasked = EvaInitializer.compute(net(1), config().build(), batches(dirty, 56), exact());
-        assertTrue(absCos(la.loraA(), 0, unmasked.layers().get(Q0).loraA(), 0, HIDDEN) < 0.99, "the outliers would move the first direction");
+        assertTrue(PcaChecks.absCos(la.loraA(), 0, unmasked.layers().get(Q0).loraA(), 0, HIDDEN) < 0.99, "the outliers would move the first direction");
     }
 
     @Test
@@ -325,7 +300,7 @@ class EvaTest {
             norm = Math.sqrt(norm);
             assertTrue(norm < 1.0 && norm > previous, "row " + i + " norm " + norm + " grows as the singular values fall");
             previous = norm;
-            assertEquals(1.0, absCos(p.loraA(), i, w.loraA(), i, HIDDEN), 1e-5, "row " + i + " keeps its direction");
+            assertEquals(1.0, PcaChecks.absCos(p.loraA(), i, w.loraA(), i, HIDDEN), 1e-5, "row " + i + " keeps its direction");
         }
     }
 

@@ -45,54 +45,14 @@ class IncrementalPcaTest {
         return z.matMul(basis).add(mean).toFloatArray();
     }
 
-    private static double[][] centred(float[] x, int rows, int n) {
-        double[] mean = new double[n];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < n; j++) {
-                mean[j] += x[i * n + j] / (double) rows;
-            }
-        }
-        double[][] c = new double[rows][n];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < n; j++) {
-                c[i][j] = x[i * n + j] - mean[j];
-            }
-        }
-        return c;
-    }
-
-    /** The exact principal directions (rows of Vt) and squared singular values of the centred data. */
-    private SvdResult exactPca(float[] x, int rows, int n) {
-        double[][] c = centred(x, rows, n);
-        float[] flat = new float[rows * n];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < n; j++) {
-                flat[i * n + j] = (float) c[i][j];
-            }
-        }
-        return Svd.full().decompose(manager.create(flat, new Shape(rows, n)), manager);
-    }
-
     private static double totalSquares(float[] x, int rows, int n) {
         double t = 0;
-        for (double[] row : centred(x, rows, n)) {
+        for (double[] row : PcaChecks.centred(x, rows, n)) {
             for (double v : row) {
                 t += v * v;
             }
         }
         return t;
-    }
-
-    private static double absCos(float[] a, int ia, float[] b, int ib, int n) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int j = 0; j < n; j++) {
-            dot += (double) a[ia * n + j] * b[ib * n + j];
-            na += (double) a[ia * n + j] * a[ia * n + j];
-            nb += (double) b[ib * n + j] * b[ib * n + j];
-        }
-        return Math.abs(dot) / Math.sqrt(na * nb);
     }
 
     @Test
@@ -101,7 +61,7 @@ class IncrementalPcaTest {
         int n = 12;
         int k = 5;
         float[] x = manager.randomNormal(new Shape(rows, n)).mul(manager.arange(1f, n + 1f)).toFloatArray(); // distinct spectrum
-        try (IncrementalPca pca = new IncrementalPca(k, Svd.truncated(k), manager); SvdResult exact = exactPca(x, rows, n)) {
+        try (IncrementalPca pca = new IncrementalPca(k, Svd.truncated(k), manager); SvdResult exact = PcaChecks.exactPca(manager, x, rows, n)) {
             assertNull(pca.partialFit(manager.create(x, new Shape(rows, n))), "no similarity before a second batch");
             float[] comps = pca.components();
             float[] v = exact.vt().toFloatArray();
@@ -109,7 +69,7 @@ class IncrementalPcaTest {
             double total = totalSquares(x, rows, n);
             double[] ratio = pca.explainedVarianceRatio();
             for (int i = 0; i < k; i++) {
-                assertEquals(1.0, absCos(comps, i, v, i, n), 1e-5, "component " + i);
+                assertEquals(1.0, PcaChecks.absCos(comps, i, v, i, n), 1e-5, "component " + i);
                 assertEquals((double) s[i] * s[i] / total, ratio[i], 1e-5, "explained variance ratio " + i);
                 // svd_flip(u_based_decision=False): the entry of largest magnitude is positive
                 float best = 0;
@@ -129,7 +89,7 @@ class IncrementalPcaTest {
         int n = 10;
         int k = 4;
         float[] x = lowRank(rows, n, 3, 2f);
-        try (IncrementalPca pca = new IncrementalPca(k, Svd.truncated(k), manager); SvdResult exact = exactPca(x, rows, n)) {
+        try (IncrementalPca pca = new IncrementalPca(k, Svd.truncated(k), manager); SvdResult exact = PcaChecks.exactPca(manager, x, rows, n)) {
             for (int b = 0; b < 3; b++) {
                 float[] part = java.util.Arrays.copyOfRange(x, b * 30 * n, (b + 1) * 30 * n);
                 pca.partialFit(manager.create(part, new Shape(30, n)));
@@ -141,7 +101,7 @@ class IncrementalPcaTest {
             double total = totalSquares(x, rows, n);
             double sum = 0;
             for (int i = 0; i < 3; i++) {
-                assertEquals(1.0, absCos(comps, i, v, i, n), 1e-4, "component " + i);
+                assertEquals(1.0, PcaChecks.absCos(comps, i, v, i, n), 1e-4, "component " + i);
                 assertEquals((double) s[i] * s[i] / total, pca.explainedVarianceRatio()[i], 1e-4, "ratio " + i);
                 sum += pca.explainedVarianceRatio()[i];
             }
@@ -160,7 +120,7 @@ class IncrementalPcaTest {
                 pca.partialFit(manager.create(java.util.Arrays.copyOfRange(x, start * n, (start + size) * n), new Shape(size, n)));
                 start += size;
             }
-            double[][] c = centred(x, 75, n);
+            double[][] c = PcaChecks.centred(x, 75, n);
             double[] mean = pca.mean();
             double[] var = pca.variance();
             for (int j = 0; j < n; j++) {
