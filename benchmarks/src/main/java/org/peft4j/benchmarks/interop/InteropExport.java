@@ -10,7 +10,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.dataset.Batch;
 import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.translate.Batchifier;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -25,6 +27,7 @@ import org.peft4j.core.io.SafetensorsWriter;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.LoraInit;
+import org.peft4j.lora.eva.EvaInitializer;
 import org.peft4j.merge.lora.AdapterCombination;
 import org.peft4j.merge.lora.CombinationType;
 import org.peft4j.models.bert.BertCheckpoints;
@@ -183,6 +186,25 @@ public final class InteropExport {
                 .targetModules("query", "value", "intermediate.dense").baseModelNameOrPath("tiny-bert").build());
         perturbA(dora, 0.05f);
         bertCase("bert_dora", dora, "DoRA (use_dora) r=4 alpha=8 on query/value/intermediate.dense, A, B and lora_magnitude_vector moved");
+
+        // 7. EVA: lora_A from the principal directions of the layer inputs on the three input sentences (padding left
+        // out), ranks redistributed and written to rank_pattern / alpha_pattern; then A and B moved
+        Engine.getInstance().setRandomSeed(107);
+        LoraConfig evaConfig = LoraConfig.builder().taskType("SEQ_CLS").r(4).loraAlpha(8).targetModules("query", "value", "intermediate.dense", "output.dense")
+                .initLoraWeights(LoraInit.EVA).baseModelNameOrPath("tiny-bert").build();
+        Iterable<Batch> evaBatches = () -> {
+            NDManager bm = manager.newSubManager(); // closed with its batch
+            try {
+                return List.of(new Batch(bm, bertInput(bm), new NDList(), 3, Batchifier.STACK, Batchifier.STACK, 0, 0)).iterator();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        PeftModel eva = EvaInitializer.wrap(bert(), PeftModel.DEFAULT_ADAPTER, evaConfig, evaBatches, EvaInitializer.Options.defaults().withProgress(null));
+        String ranks = ((LoraConfig) eva.config(PeftModel.DEFAULT_ADAPTER)).evaResult().ranks().values().toString();
+        perturbA(eva, 0.05f);
+        bertCase("bert_eva", eva, "EVA (init_lora_weights eva, rho 2) r=4 alpha=8 on query/value/intermediate.dense/output.dense"
+                + " (attention's and the block's), ranks " + ranks + " (rank_pattern, alpha_pattern), A and B moved");
     }
 
     private void bertCase(String name, PeftModel peft, String what) throws IOException {

@@ -128,9 +128,11 @@ public final class AdapterRecipes {
                 return new Batch(bm, encoder.encode(texts, bm), new NDList(), part.size(), Batchifier.STACK, Batchifier.STACK, 0, 0);
             }
         };
+        long start = System.nanoTime();
         PeftModel peft = EvaInitializer.wrap(model, PeftModel.DEFAULT_ADAPTER, config, batches, EvaInitializer.Options.defaults());
         EvaResult result = ((LoraConfig) peft.config(PeftModel.DEFAULT_ADAPTER)).evaResult();
-        System.out.printf(java.util.Locale.ROOT, "eva: converged after %d forward passes; ranks %s%n", result.forwardPasses(), result.ranks().values());
+        System.out.printf(java.util.Locale.ROOT, "eva: converged after %d forward passes (%.0f s); ranks %s%n", result.forwardPasses(),
+                (System.nanoTime() - start) / 1e9, result.ranks().values());
         return peft;
     }
 
