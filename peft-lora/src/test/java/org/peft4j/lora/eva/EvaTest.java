@@ -318,6 +318,17 @@ class EvaTest {
     }
 
     @Test
+    void theDataPassLeavesNoArrayBehind() {
+        TinyNet model = net(1);
+        float[] x = data(48);
+        int before = manager.getManagedArrays().size();
+        // two alternating batches: many passes, each with inputs recorded, PCA steps and a rank redistribution
+        EvaResult result = EvaInitializer.compute(model, config().build(), batches(x, 24), exact());
+        assertTrue(result.forwardPasses() > 2, "passes " + result.forwardPasses());
+        assertEquals(before, manager.getManagedArrays().size(), "arrays in the model's manager after " + result.forwardPasses() + " passes");
+    }
+
+    @Test
     void badInputIsRefusedByName() {
         IllegalArgumentException rho = assertThrows(IllegalArgumentException.class, () -> EvaConfig.defaults().withRho(0.5));
         assertTrue(rho.getMessage().contains("`rho` must be >= 1.0"), rho.getMessage());
