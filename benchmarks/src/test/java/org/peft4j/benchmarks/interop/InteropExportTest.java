@@ -73,8 +73,13 @@ class InteropExportTest {
             assertTrue(r.contains("grad.bert.encoder.layer.0.attention.self.query.lora_magnitude_vector"), r.names().toString());
             assertTrue(r.contains("grad.bert.encoder.layer.0.attention.self.query.lora_A.weight"), r.names().toString());
         }
+        // EVA's case carries the ranks it moved, as PEFT writes them, for PEFT to build the layers from
+        com.google.gson.JsonObject eva = com.google.gson.JsonParser.parseString(
+                Files.readString(out.resolve("bert_eva").resolve("adapter").resolve("adapter_config.json"))).getAsJsonObject();
+        assertEquals("eva", eva.get("init_lora_weights").getAsString());
+        assertTrue(eva.has("eva_config") && eva.getAsJsonObject("rank_pattern").size() > 0, eva.toString());
         assertEquals(List.of("bert_lora_qv_classifier", "bert_lora_rslora_patterns_bias", "bert_lora_layers_to_transform",
-                "bert_pissa", "bert_cat_combination", "bert_dora", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
+                "bert_pissa", "bert_cat_combination", "bert_dora", "bert_eva", "llama_lora_all_linear", "llama31_tied_lora_qv", "mistral_window4_lora_all_linear", "qwen2_tied_lora_qv"), names);
     }
 
     /**
