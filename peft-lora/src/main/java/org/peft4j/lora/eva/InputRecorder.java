@@ -3,19 +3,15 @@ package org.peft4j.lora.eva;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.adapter.BaseDependentAdapter;
 import org.peft4j.core.nn.LinearLayer;
+import org.peft4j.lora.ProbeAdapter;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * EVA's forward hook: keeps the input of every call of its layer and leaves the output as it is. It
@@ -24,20 +20,16 @@ import java.util.Map;
  * handle per call and no arithmetic. The kept inputs live in a manager of the recorder's own (a model
  * may close the manager its layer ran in), freed by {@link #release()}.
  */
-final class InputRecorder extends AbstractBlock implements BaseDependentAdapter {
+final class InputRecorder extends ProbeAdapter implements BaseDependentAdapter {
 
     private final NDManager parent;
-    private final long out;
-    private final long in;
     private final List<NDArray> inputs = new ArrayList<>();
     private NDManager pass;
     private boolean recording = true;
 
     InputRecorder(NDManager parent, long out, long in) {
-        super((byte) 1);
+        super(out, in);
         this.parent = parent;
-        this.out = out;
-        this.in = in;
     }
 
     /** Turns recording on or off (PEFT removes the hook of a converged layer). */
@@ -97,38 +89,8 @@ final class InputRecorder extends AbstractBlock implements BaseDependentAdapter 
 
     /** {@inheritDoc} */
     @Override
-    public NDArray deltaWeight(NDManager manager) {
-        return manager.zeros(new Shape(out, in), DataType.FLOAT32);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public Map<String, Parameter> stateTensors() {
-        return Map.of();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void setTrainable(boolean trainable) {
-        // nothing to train
-    }
-
-    /** {@inheritDoc} */
-    @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         throw new IllegalStateException("EVA's input recorder runs through AdapterHost.apply only");
     }
 
-    /** {@inheritDoc} */
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public boolean isInitialized() {
-        return true;
-    }
 }

@@ -5,16 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import org.peft4j.core.adapter.Adapter;
+import org.peft4j.lora.ProbeAdapter;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Collects the gradient of a loss with respect to a frozen layer's weight without the weight ever
@@ -29,20 +26,15 @@ import java.util.Map;
  * the layer ends (peft4j's BERT encoder does), and the probe must still read them after the backward
  * pass.
  */
-final class GradientProbe extends AbstractBlock implements Adapter {
+final class GradientProbe extends ProbeAdapter {
 
-    private final long out;
-    private final long in;
     private final NDArray sum;
     private final List<NDArray[]> taps = new ArrayList<>();
     private NDManager pass; // this pass's taps and inputs; null between collect() and the next forward
 
     GradientProbe(NDManager manager, long out, long in) {
-        super((byte) 1);
-        this.out = out;
-        this.in = in;
+        super(out, in);
         this.sum = manager.zeros(new Shape(out, in), DataType.FLOAT32);
-        inputShapes = new Shape[] {new Shape(-1, in)};
     }
 
     /**
@@ -94,36 +86,5 @@ final class GradientProbe extends AbstractBlock implements Adapter {
         input.attach(pass);
         taps.add(new NDArray[] {input, tap});
         return new NDList(tap);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public NDArray deltaWeight(NDManager manager) {
-        return manager.zeros(new Shape(out, in), DataType.FLOAT32);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public Map<String, Parameter> stateTensors() {
-        return Map.of();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void setTrainable(boolean trainable) {
-        // nothing to train: the tap is created per forward pass
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public boolean isInitialized() {
-        return true;
     }
 }
