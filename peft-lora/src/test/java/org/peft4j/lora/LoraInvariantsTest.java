@@ -27,8 +27,6 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.peft4j.core.NoTargetMatchedException;
 import org.peft4j.core.PeftException;
@@ -40,6 +38,7 @@ import org.peft4j.core.config.TargetModules;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.testing.TinyNet;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,22 +48,10 @@ import java.util.Map;
  * PEFT's behavioural invariants for LoRA (peft-semantics.md §8, tests/testing_common.py), on a small
  * HF-shaped network. Tolerances are PEFT's own unless stated.
  */
-class LoraInvariantsTest {
+class LoraInvariantsTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
-    private NDManager manager;
-    private NDArray x;
-
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(1234);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
+    LoraInvariantsTest() {
+        super(1234);
     }
 
     private TinyNet net() {

@@ -8,13 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,32 +26,16 @@ import org.peft4j.lora.linalg.LduResult;
 import org.peft4j.lora.linalg.Lu;
 import org.peft4j.lora.testing.ModelRuns;
 import org.peft4j.lora.testing.RectangularNet;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.nio.file.Path;
 import java.util.Map;
 
 /** LoLDU: the decomposition, the unchanged model at initialisation, what trains, counts, merge and files. */
-class LolduTest {
+class LolduTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
-    private NDManager manager;
-    private NDArray x;
-
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(1234);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
+    LolduTest() {
+        super(1234);
     }
 
     private static LolduConfig.Builder config() {
@@ -62,7 +43,7 @@ class LolduTest {
     }
 
     private static LolduAdapter adapter(PeftModel peft, String path) {
-        return (LolduAdapter) peft.hosts().stream().filter(h -> h.path().equals(path)).findFirst().orElseThrow().adapter(PeftModel.DEFAULT_ADAPTER);
+        return adapter(peft, path, LolduAdapter.class);
     }
 
     /** Perturbs z and σ the way training would, so that the adapter is no longer a no-op. */

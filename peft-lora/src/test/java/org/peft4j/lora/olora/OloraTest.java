@@ -6,48 +6,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.PeftException;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.nn.LinearLayer;
-import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.LoraAdapter;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.LoraInit;
 import org.peft4j.lora.testing.ModelRuns;
 import org.peft4j.lora.testing.RectangularNet;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.nio.file.Path;
 
 /** OLoRA as PEFT defines it (init_lora_weights "olora", {@code olora_init}; peft-semantics.md §5.1). */
-class OloraTest {
+class OloraTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
-    private NDManager manager;
-    private NDArray x;
-
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(4321);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
+    OloraTest() {
+        super(4321);
     }
 
     private static LoraConfig.Builder config() {

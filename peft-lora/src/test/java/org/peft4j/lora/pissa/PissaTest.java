@@ -7,21 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.nn.LinearLayer;
-import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.LoraAdapter;
 import org.peft4j.lora.LoraConfig;
 import org.peft4j.lora.LoraInit;
@@ -30,31 +26,15 @@ import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.lora.testing.KnownSpectrum;
 import org.peft4j.lora.testing.ModelRuns;
 import org.peft4j.lora.testing.RectangularNet;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.nio.file.Path;
 
 /** PiSSA as PEFT defines it (init_lora_weights "pissa" / "pissa_niter_N", peft-semantics.md §5.1). */
-class PissaTest {
+class PissaTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
-    private NDManager manager;
-    private NDArray x;
-
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(1234);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
+    PissaTest() {
+        super(1234);
     }
 
     private static LoraConfig.Builder config() {

@@ -17,7 +17,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +30,7 @@ import org.peft4j.core.testing.TinyNet;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.lora.testing.ModelRuns;
+import org.peft4j.lora.testing.TinyNetFixture;
 import org.peft4j.lora.xs.LoraXsAdapter;
 
 import java.nio.file.Path;
@@ -46,22 +46,20 @@ import java.util.Random;
  * through the weights themselves), the initial model {@code W0 + trunc_r(ΔW)}, R-only training,
  * counts, errors and files.
  */
-class LoraSbTest {
+class LoraSbTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
+    LoraSbTest() {
+        super(1234);
+    }
+
     private static final List<String> TARGETS = List.of(
             "encoder.layer.0.attention.self.query", "encoder.layer.0.attention.self.value",
             "encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.value");
-    private NDManager manager;
-    private NDArray x;
     private float[] samples;
     private long[] labels;
 
     @BeforeEach
     void setUp() {
-        Engine.getInstance().setRandomSeed(1234);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
         Random random = new Random(99);
         samples = new float[12 * HIDDEN];
         for (int i = 0; i < samples.length; i++) {
@@ -71,16 +69,6 @@ class LoraSbTest {
         for (int i = 0; i < labels.length; i++) {
             labels[i] = random.nextInt(3);
         }
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
     }
 
     /** Twelve samples in batches of four: with num_samples 10 the third batch is cut to two. */

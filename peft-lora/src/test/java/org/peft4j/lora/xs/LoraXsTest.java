@@ -7,16 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 import com.google.gson.JsonObject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.PeftException;
@@ -28,32 +23,16 @@ import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.lora.testing.ModelRuns;
 import org.peft4j.lora.testing.RectangularNet;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.nio.file.Path;
 import java.util.Map;
 
 /** LoRA-XS on small nets: the SVD factors, the R-only training, counts, merge and files. */
-class LoraXsTest {
+class LoraXsTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
-    private NDManager manager;
-    private NDArray x;
-
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(1234);
-        manager = NDManager.newBaseManager();
-        x = manager.randomNormal(new Shape(5, HIDDEN));
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
+    LoraXsTest() {
+        super(1234);
     }
 
     private static LoraXsConfig.Builder config() {
@@ -61,7 +40,7 @@ class LoraXsTest {
     }
 
     private static LoraXsAdapter adapter(PeftModel peft, String path) {
-        return (LoraXsAdapter) peft.hosts().stream().filter(h -> h.path().equals(path)).findFirst().orElseThrow().adapter(PeftModel.DEFAULT_ADAPTER);
+        return adapter(peft, path, LoraXsAdapter.class);
     }
 
     @Test
