@@ -43,10 +43,7 @@ public final class LoraMethod implements PeftMethod {
     /** {@inheritDoc} */
     @Override
     public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        if (!(config instanceof LoraConfig)) {
-            throw new IllegalArgumentException("LORA needs a LoraConfig, got " + config.getClass().getName());
-        }
-        LoraConfig c = (LoraConfig) config;
+        LoraConfig c = MethodArguments.config(config, LoraConfig.class, "LORA");
         int r = c.rankFor(site.path());
         long in = site.base().inFeatures();
         long out = site.base().outFeatures();

@@ -11,6 +11,7 @@ import org.peft4j.core.adapter.AdapterSite;
 import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.MethodArguments;
 import org.peft4j.lora.linalg.LduResult;
 import org.peft4j.lora.linalg.Lu;
 
@@ -44,17 +45,11 @@ public final class LolduMethod implements PeftMethod {
     /** {@inheritDoc} */
     @Override
     public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        if (!(config instanceof LolduConfig)) {
-            throw new IllegalArgumentException(LolduConfig.PEFT_TYPE + " needs a LolduConfig, got " + config.getClass().getName());
-        }
-        LolduConfig c = (LolduConfig) config;
+        LolduConfig c = MethodArguments.config(config, LolduConfig.class, LolduConfig.PEFT_TYPE);
         int r = c.r();
         long in = site.base().inFeatures();
         long out = site.base().outFeatures();
-        if (r > Math.min(in, out)) {
-            throw new PeftException("r: " + r + " is larger than the layer " + site.path() + " allows ([" + out + ", " + in
-                    + "] weight); allowed values: 1.." + Math.min(in, out));
-        }
+        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
         float sigma0 = (float) c.initialSigma();
         if (c.fromFile()) {

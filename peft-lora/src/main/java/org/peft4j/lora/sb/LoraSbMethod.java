@@ -10,6 +10,7 @@ import org.peft4j.core.adapter.AdapterSite;
 import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.MethodArguments;
 import org.peft4j.lora.xs.LoraXsAdapter;
 
 /**
@@ -39,17 +40,11 @@ public final class LoraSbMethod implements PeftMethod {
     /** {@inheritDoc} */
     @Override
     public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        if (!(config instanceof LoraSbConfig)) {
-            throw new IllegalArgumentException(LoraSbConfig.PEFT_TYPE + " needs a LoraSbConfig, got " + config.getClass().getName());
-        }
-        LoraSbConfig c = (LoraSbConfig) config;
+        LoraSbConfig c = MethodArguments.config(config, LoraSbConfig.class, LoraSbConfig.PEFT_TYPE);
         int r = c.r();
         long in = site.base().inFeatures();
         long out = site.base().outFeatures();
-        if (r > Math.min(in, out)) {
-            throw new PeftException("r: " + r + " is larger than the layer " + site.path() + " allows ([" + out + ", " + in
-                    + "] weight); allowed values: 1.." + Math.min(in, out));
-        }
+        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
         if (c.fromFile()) {
             return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, LoraSbConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);

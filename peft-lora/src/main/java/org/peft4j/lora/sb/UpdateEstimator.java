@@ -21,8 +21,10 @@ import org.peft4j.core.PeftModel;
 import org.peft4j.core.adapter.AdapterHost;
 import org.peft4j.core.adapter.ModulesToSaveHost;
 import org.peft4j.core.match.TargetMatcher;
+import org.peft4j.core.nn.AutogradScalars;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.nn.LinearLayers;
+import org.peft4j.lora.MethodArguments;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 
@@ -37,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.peft4j.core.nn.AutogradScalars;
 
 /**
  * Estimates LoRA-SB's starting point, the first update of full fine-tuning, from a few training
@@ -320,10 +321,7 @@ public final class UpdateEstimator {
                 NDArray g = e.getValue().gradientSum();
                 long rows = g.getShape().get(0);
                 long cols = g.getShape().get(1);
-                if (r > Math.min(rows, cols)) {
-                    throw new PeftException("r: " + r + " is larger than the layer " + e.getKey() + " allows ([" + rows + ", " + cols
-                            + "] weight); allowed values: 1.." + Math.min(rows, cols));
-                }
+                MethodArguments.requireRankFits(r, rows, cols, e.getKey());
                 NDArray update = g.sign().muli(-eta);
                 update.attach(local);
                 if (!update.any().getBoolean()) {

@@ -5,12 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterSite;
 import org.peft4j.core.adapter.PeftMethod;
 import org.peft4j.core.config.JsonFields;
 import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.MethodArguments;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 
@@ -45,14 +45,11 @@ public final class LoraXsMethod implements PeftMethod {
     /** {@inheritDoc} */
     @Override
     public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        if (!(config instanceof LoraXsConfig)) {
-            throw new IllegalArgumentException(LoraXsConfig.PEFT_TYPE + " needs a LoraXsConfig, got " + config.getClass().getName());
-        }
-        LoraXsConfig c = (LoraXsConfig) config;
+        LoraXsConfig c = MethodArguments.config(config, LoraXsConfig.class, LoraXsConfig.PEFT_TYPE);
         int r = c.r();
         long in = site.base().inFeatures();
         long out = site.base().outFeatures();
-        requireRank(r, in, out, site.path());
+        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
         if (c.fromFile()) {
             return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, LoraXsConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);
@@ -70,21 +67,5 @@ public final class LoraXsMethod implements PeftMethod {
         }
         NDArray latent = m.randomNormal(0f, (float) c.rInitStd(), new Shape(r, r), DataType.FLOAT32);
         return new LoraXsAdapter(LoraXsConfig.PEFT_TYPE, a, b, latent, c.scaling(), c.loraDropout());
-    }
-
-    /**
-     * Checks that a rank fits a layer.
-     *
-     * @param r the rank
-     * @param in the layer's input size
-     * @param out the layer's output size
-     * @param path the layer's path, for the message
-     * @throws PeftException naming the field, the layer and the allowed range
-     */
-    static void requireRank(int r, long in, long out, String path) {
-        if (r > Math.min(in, out)) {
-            throw new PeftException("r: " + r + " is larger than the layer " + path + " allows ([" + out + ", " + in
-                    + "] weight); allowed values: 1.." + Math.min(in, out));
-        }
     }
 }
