@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -20,8 +19,6 @@ import ai.djl.translate.Batchifier;
 
 import com.google.gson.JsonObject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.peft4j.core.PeftException;
@@ -36,6 +33,7 @@ import org.peft4j.lora.LoraInit;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 import org.peft4j.lora.testing.ModelRuns;
+import org.peft4j.lora.testing.TinyNetFixture;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,26 +49,12 @@ import java.util.NoSuchElementException;
  * {@code r = 8, rho = 2} each PCA keeps all 16 components, so the incremental PCA is exact and
  * {@code lora_A} can be checked against the exact SVD of a layer's centred inputs.
  */
-class EvaTest {
+class EvaTest extends TinyNetFixture {
 
-    private static final int HIDDEN = 16;
     private static final String Q0 = "encoder.layer.0.attention.self.query";
-    private NDManager manager;
 
-    @BeforeEach
-    void setUp() {
-        Engine.getInstance().setRandomSeed(2024);
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyNet net(int seed) {
-        Engine.getInstance().setRandomSeed(seed);
-        return new TinyNet(manager, HIDDEN, 2, 3);
+    EvaTest() {
+        super(2024);
     }
 
     private static LoraConfig.Builder config() {
