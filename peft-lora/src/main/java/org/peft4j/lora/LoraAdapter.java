@@ -11,12 +11,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import org.peft4j.core.adapter.Adapter;
-import org.peft4j.core.nn.InvertedDropout;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.nn.AutogradScalars;
+import org.peft4j.core.nn.InvertedDropout;
+import org.peft4j.core.nn.LinearLayers;
 
 /**
  * One LoRA adapter on a linear layer: {@code delta(x) = s · B·A·dropout(x) (+ s·b_B)}, with {@code
@@ -167,8 +168,7 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(loraB.getShape().get(0))};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], loraB.getShape().get(0))};
     }
 
     /** {@inheritDoc} */

@@ -8,6 +8,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 
 import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.nn.LinearLayers;
 
 import java.util.Map;
 
@@ -57,8 +58,7 @@ public abstract class ProbeAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], out)};
     }
 
     /** {@inheritDoc} */

@@ -97,8 +97,7 @@ public class DenseLinear extends ModuleBlock implements LinearLayer, Copyable {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], out)};
     }
 
     /** {@inheritDoc} */

@@ -2,6 +2,7 @@ package org.peft4j.core.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -12,6 +13,17 @@ import org.peft4j.core.PeftException;
 public final class LinearLayers {
 
     private LinearLayers() {}
+
+    /**
+     * Returns the shape a linear map to {@code out} features gives an input of shape {@code [.., in]}.
+     *
+     * @param input the input shape, features last
+     * @param out the output features
+     * @return {@code [.., out]}
+     */
+    public static Shape outputShape(Shape input, long out) {
+        return input.slice(0, input.dimension() - 1).add(out);
+    }
 
     /**
      * Returns true when {@code block} can be viewed as a linear layer.

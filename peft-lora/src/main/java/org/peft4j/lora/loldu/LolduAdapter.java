@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 import org.peft4j.core.adapter.Adapter;
+import org.peft4j.core.nn.LinearLayers;
 import org.peft4j.lora.FilePlaceholders;
 
 import java.util.LinkedHashMap;
@@ -239,8 +240,7 @@ public final class LolduAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(b.getShape().get(0))};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], b.getShape().get(0))};
     }
 
     /** {@inheritDoc} */

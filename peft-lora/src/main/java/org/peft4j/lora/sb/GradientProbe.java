@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import org.peft4j.core.nn.LinearLayers;
 import org.peft4j.lora.ProbeAdapter;
 
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ final class GradientProbe extends ProbeAdapter {
         if (pass == null) {
             pass = sum.getManager().newSubManager();
         }
-        NDArray tap = pass.zeros(s.slice(0, s.dimension() - 1).add(out), DataType.FLOAT32);
+        NDArray tap = pass.zeros(LinearLayers.outputShape(s, out), DataType.FLOAT32);
         tap.setRequiresGradient(true);
         NDArray input = x.stopGradient();
         input.attach(pass);

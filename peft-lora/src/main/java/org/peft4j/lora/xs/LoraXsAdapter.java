@@ -12,12 +12,13 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-import org.peft4j.core.adapter.Adapter;
-import org.peft4j.lora.FilePlaceholders;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.nn.AutogradScalars;
+import org.peft4j.core.nn.LinearLayers;
+import org.peft4j.lora.FilePlaceholders;
 
 /**
  * The adapter of LoRA-XS and LoRA-SB: {@code delta(x) = s · B·R·A·dropout(x)}, with {@code A}
@@ -222,8 +223,7 @@ public final class LoraXsAdapter extends AbstractBlock implements Adapter {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(loraB.getShape().get(0))};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], loraB.getShape().get(0))};
     }
 
     /** {@inheritDoc} */

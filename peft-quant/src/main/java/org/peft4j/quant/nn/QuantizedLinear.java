@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 
 import org.peft4j.core.nn.DenseLinear;
 import org.peft4j.core.nn.LinearLayer;
+import org.peft4j.core.nn.LinearLayers;
 import org.peft4j.core.nn.ModuleBlock;
 import org.peft4j.quant.QuantConfig;
 import org.peft4j.quant.QuantState;
@@ -166,8 +167,7 @@ public class QuantizedLinear extends ModuleBlock implements LinearLayer {
     /** {@inheritDoc} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape s = inputShapes[0];
-        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+        return new Shape[] {LinearLayers.outputShape(inputShapes[0], out)};
     }
 
     /** {@inheritDoc} */
