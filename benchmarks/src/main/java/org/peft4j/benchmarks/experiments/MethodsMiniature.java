@@ -51,7 +51,9 @@ import java.util.Map;
  * 6 blocks; LoRA-XS and LoRA-SB at r=16 (scaling 1) on the same 36 layers; LoLDU at full rank
  * (r=384) on query and value, at its default learning rate 3e-3 and at 3e-4. Two more arms, run only when named, vary
  * the ranks with the parameter ratio kept above 27x: {@code lora-r16} (LoRA r=16, alpha 32, the same scaling 2 as
- * r=8) and {@code lora-sb-r24} (LoRA-SB r=24, the rank of the official GLUE scripts). LoRA-SB estimates its
+ * r=8) and {@code lora-sb-r24} (LoRA-SB r=24, the rank of the official GLUE scripts). A third, {@code lora-qv}
+ * (LoRA r=8, alpha 16, on query and value only: 73,728 values), is the comparator methods-spec §7 item 2 names
+ * for LoLDU, on the same targets. LoRA-SB estimates its
  * start from 64 samples of the run's own training sample, with {@code η_eff = lr / warm-up steps}
  * of the run's schedule. Training is {@link FineTuner} (AdamW, linear warm-up over 6% of the steps,
  * cosine decay, weight decay 0.01, one learning rate for head and adapter).
@@ -232,6 +234,8 @@ public final class MethodsMiniature {
                 new Arm("lora-r16", "LoRA r=16", "36 linears", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(16).loraAlpha(32)
                         .targetModules(ALL_LINEARS).modulesToSave("classifier").build())),
                 new Arm("lora-sb-r24", "LoRA-SB r=24", "36 linears", 1e-3f, (m, c) -> loraSb(m, c, 24)),
+                new Arm("lora-qv", "LoRA r=8, query and value", "query, value", 1e-3f, (m, c) -> PeftModel.wrap(m, LoraConfig.builder().r(8)
+                        .loraAlpha(16).targetModules("query", "value").modulesToSave("classifier").build())),
                 new Arm("loldu", "LoLDU r=384", "query, value", 3e-3f, (m, c) -> PeftModel.wrap(m, LolduConfig.builder().r(384)
                         .targetModules("query", "value").modulesToSave("classifier").build())));
     }

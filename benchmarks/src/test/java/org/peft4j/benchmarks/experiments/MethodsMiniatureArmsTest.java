@@ -31,12 +31,13 @@ class MethodsMiniatureArmsTest {
 
     @Test
     void rankArmsAreMethodsOfTheirOwn() {
-        List<MethodsMiniature.Arm> arms = MethodsMiniature.parseArms(List.of("lora@3e-3", "lora-r16@3e-3", "lora-sb@2e-2", "lora-sb-r24@2e-2"),
-                MethodsMiniature.allArms(), Map.of());
-        assertEquals(List.of("LoRA r=8, lr 3e-3", "LoRA r=16, lr 3e-3", "LoRA-SB r=16, lr 2e-2", "LoRA-SB r=24, lr 2e-2"),
-                arms.stream().map(MethodsMiniature.Arm::name).toList());
-        // the validation choice groups arms by method, so a rate of r=16 never competes with one of r=8
-        assertEquals(4, arms.stream().map(MethodsMiniature.Arm::method).distinct().count());
+        List<MethodsMiniature.Arm> arms = MethodsMiniature.parseArms(
+                List.of("lora@3e-3", "lora-r16@3e-3", "lora-sb@2e-2", "lora-sb-r24@2e-2", "lora-qv@5e-4"), MethodsMiniature.allArms(), Map.of());
+        assertEquals(List.of("LoRA r=8, lr 3e-3", "LoRA r=16, lr 3e-3", "LoRA-SB r=16, lr 2e-2", "LoRA-SB r=24, lr 2e-2",
+                "LoRA r=8, query and value, lr 5e-4"), arms.stream().map(MethodsMiniature.Arm::name).toList());
+        // the validation choice groups arms by method, so a rate of r=16 (or of LoRA on query and value only)
+        // never competes with one of r=8 on all 36 linears
+        assertEquals(5, arms.stream().map(MethodsMiniature.Arm::method).distinct().count());
         assertEquals(MethodsMiniature.allArms().size(), MethodsMiniature.allArms().stream().map(MethodsMiniature.Arm::key).distinct().count());
     }
 
