@@ -70,7 +70,14 @@ class MethodsMiniatureArmsTest {
         assertEquals("", MethodsMiniature.selection(arms.subList(2, 3), results));
     }
 
+    @Test
+    void lossCsvQuotesArmNamesWithCommas() {
+        assertEquals("head only", MethodsMiniature.csvField("head only"));
+        assertEquals("\"LoRA r=8, lr 5e-4\"", MethodsMiniature.csvField("LoRA r=8, lr 5e-4"));
+        assertEquals("\"a \"\"b\"\", c\"", MethodsMiniature.csvField("a \"b\", c"));
+    }
+
     private static MethodsMiniature.Result result(String arm, long seed, double testAccuracy, double validationAccuracy) {
-        return new MethodsMiniature.Result(arm, seed, testAccuracy, testAccuracy, validationAccuracy, validationAccuracy, 0, 0, 0, Map.of(), 0);
+        return new MethodsMiniature.Result(arm, seed, testAccuracy, testAccuracy, validationAccuracy, validationAccuracy, 0, 0, 0, 0, Map.of(), 0);
     }
 }
