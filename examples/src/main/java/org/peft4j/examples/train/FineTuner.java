@@ -149,7 +149,8 @@ public final class FineTuner {
                         if (onStep != null) {
                             onStep.accept(s);
                         }
-                        bar.update(b + 1, String.format(java.util.Locale.ROOT, "loss %.4f", l));
+                        // DJL's ProgressBar takes the 0-based index of the item just done (it draws (index + 1) / max)
+                        bar.update(b, String.format(java.util.Locale.ROOT, "loss %.4f", l));
                         if (validation != null && validation.size() > 0 && o.evalEvery() > 0 && step % o.evalEvery() == 0 && step < total) {
                             Predictions p = predict(model, validation, encoder, o.batchSize(), manager);
                             history.add(new TrainingHistory.Evaluation(step, p.meanLoss(), accuracy(p)));
