@@ -66,7 +66,7 @@ final class EncoderFeatures implements BatchEncoder {
                     f.byText.put(batch.get(i), row);
                 }
             }
-            bar.update(Math.min(todo.size(), start + 64));
+            bar.update(Math.min(todo.size(), start + 64) - 1); // the 0-based index of the last text done, as DJL's bar expects
         }
         bar.end();
         return f;

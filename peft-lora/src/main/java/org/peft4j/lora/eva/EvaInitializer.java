@@ -384,7 +384,8 @@ public final class EvaInitializer {
                 long doneLayers = converged.values().stream().filter(b -> b).count()
                         + equalTo.values().stream().filter(converged::get).count();
                 if (progress != null) {
-                    progress.update(doneLayers, doneLayers + "/" + layerCount + " layers have converged, " + passes + " passes");
+                    // DJL's Progress takes the 0-based index of the last item done (-1: none yet)
+                    progress.update(doneLayers - 1, doneLayers + "/" + layerCount + " layers have converged, " + passes + " passes");
                 }
                 if (!converged.containsValue(false)) {
                     break;

@@ -279,7 +279,8 @@ public final class UpdateEstimator {
                 }
                 seen += take;
                 if (progress != null) {
-                    progress.update(seen, "samples " + seen + "/" + numSamples);
+                    // DJL's Progress takes the 0-based index of the last item done
+                    progress.update(seen - 1, "samples " + seen + "/" + numSamples);
                 }
             } finally {
                 batch.close();
@@ -316,6 +317,7 @@ public final class UpdateEstimator {
             progress.start(0);
         }
         Map<String, UpdateEstimate.LayerUpdate> layers = new LinkedHashMap<>();
+        int done = 0;
         for (Map.Entry<String, GradientProbe> e : probes.entrySet()) {
             try (NDManager local = scratch.newSubManager()) {
                 NDArray g = e.getValue().gradientSum();
@@ -331,7 +333,7 @@ public final class UpdateEstimator {
                 layers.put(e.getKey(), new UpdateEstimate.LayerUpdate(f.u(), f.s(), f.vt()));
             }
             if (progress != null) {
-                progress.increment(1);
+                progress.update(done++, e.getKey());
             }
         }
         if (progress != null) {
