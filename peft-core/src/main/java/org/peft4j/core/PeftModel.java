@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.util.ProgressBar;
 
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterHost;
@@ -203,12 +204,14 @@ public final class PeftModel {
         }
         // create everything first, then mutate the tree: a failure leaves the model untouched
         Map<BlockPaths.Node, Adapter> created = new LinkedHashMap<>();
+        SlowWorkProgress progress = new SlowWorkProgress("adapters", targets.size(), SlowWorkProgress.configuredAfterMillis(), ProgressBar::new);
         try {
             for (BlockPaths.Node n : targets) {
                 AdapterHost existing = n.block() instanceof AdapterHost ? (AdapterHost) n.block() : null;
                 LinearLayer base = existing != null ? existing.base() : LinearLayers.of(n.block(), n.path());
                 NDManager manager = managerOf(existing != null ? existing.baseBlock() : n.block());
                 created.put(n, method.createAdapter(config, new AdapterSite(n.path(), name, base, manager)));
+                progress.done(created.size());
             }
         } catch (RuntimeException e) {
             created.values().forEach(a -> a.getParameters().values().forEach(Parameter::close));

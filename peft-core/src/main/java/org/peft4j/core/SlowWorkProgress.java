@@ -1,0 +1,72 @@
+package org.peft4j.core;
+
+import ai.djl.util.Progress;
+import java.util.function.Supplier;
+
+/**
+ * A progress bar for work over a known number of items that appears only once the work has run longer
+ * than a threshold: quick calls (a LoRA wrap of a small model) print nothing, slow ones (PiSSA, LoRA-XS or
+ * LoLDU decompositions of a large model's layers) show how far they are.
+ *
+ * <p>The threshold is {@value #DEFAULT_AFTER_MS} ms, or the system property {@value #AFTER_MS_PROPERTY} (a
+ * negative value never shows a bar). DJL's own switch, {@code DJL_DISABLE_PROGRESS_BAR=true}, silences
+ * the bar too.
+ */
+final class SlowWorkProgress {
+
+    /** System property: milliseconds of work after which the bar appears. */
+    static final String AFTER_MS_PROPERTY = "peft4j.progressAfterMs";
+
+    /** The default threshold in milliseconds. */
+    static final long DEFAULT_AFTER_MS = 2000;
+
+    private final String title;
+    private final int total;
+    private final long showAfterNanos;
+    private final Supplier<? extends Progress> bars;
+    private final long started = System.nanoTime();
+    private Progress bar;
+
+    /**
+     * @param title the bar's title
+     * @param total how many items the work has
+     * @param showAfterMillis after how many milliseconds the bar may appear; negative: never
+     * @param bars makes the bar when it is first needed
+     */
+    SlowWorkProgress(String title, int total, long showAfterMillis, Supplier<? extends Progress> bars) {
+        this.title = title;
+        this.total = total;
+        this.showAfterNanos = showAfterMillis < 0 ? -1 : showAfterMillis * 1_000_000L;
+        this.bars = bars;
+    }
+
+    /** The threshold from {@value #AFTER_MS_PROPERTY}, or {@value #DEFAULT_AFTER_MS}. */
+    static long configuredAfterMillis() {
+        String v = System.getProperty(AFTER_MS_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_AFTER_MS;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("system property " + AFTER_MS_PROPERTY + " must be a whole number of milliseconds, got '" + v + "'", e);
+        }
+    }
+
+    /**
+     * Reports that {@code done} of the items are finished.
+     *
+     * @param done items finished so far, 1 to total
+     */
+    void done(int done) {
+        if (bar == null) {
+            if (showAfterNanos < 0 || done >= total || System.nanoTime() - started < showAfterNanos) {
+                return;
+            }
+            bar = bars.get();
+            bar.reset(title, total);
+        }
+        // DJL's Progress takes the 0-based index of the last item done; a count keeps the text from shrinking
+        bar.update(done - 1, done + "/" + total + " layers");
+    }
+}

@@ -1,0 +1,107 @@
+package org.peft4j.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.util.Progress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The delayed progress bar of long wraps: silent for quick work, DJL's 0-based index once shown. */
+class SlowWorkProgressTest {
+
+    /** Records what a bar was told. */
+    private static final class Recording implements Progress {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public void reset(String message, long max, String trailingMessage) {
+            calls.add("reset " + message + " " + max);
+        }
+
+        @Override
+        public void start(long initialProgress) {
+            calls.add("start " + initialProgress);
+        }
+
+        @Override
+        public void end() {
+            calls.add("end");
+        }
+
+        @Override
+        public void increment(long increment) {
+            calls.add("increment " + increment);
+        }
+
+        @Override
+        public void update(long progress, String message) {
+            calls.add("update " + progress + " " + message);
+        }
+    }
+
+    @Test
+    void shownOnceThresholdPassedWithZeroBasedIndices() {
+        List<Recording> made = new ArrayList<>();
+        SlowWorkProgress p = new SlowWorkProgress("adapters", 3, 0, () -> {
+            Recording r = new Recording();
+            made.add(r);
+            return r;
+        });
+        p.done(1);
+        p.done(2);
+        p.done(3);
+        assertEquals(1, made.size());
+        assertEquals(List.of("reset adapters 3", "update 0 1/3 layers", "update 1 2/3 layers", "update 2 3/3 layers"), made.get(0).calls);
+    }
+
+    @Test
+    void quickOrDisabledWorkPrintsNothing() {
+        List<Recording> made = new ArrayList<>();
+        SlowWorkProgress slowThreshold = new SlowWorkProgress("adapters", 3, 60_000, () -> {
+            Recording r = new Recording();
+            made.add(r);
+            return r;
+        });
+        slowThreshold.done(1);
+        slowThreshold.done(2);
+        slowThreshold.done(3);
+        SlowWorkProgress never = new SlowWorkProgress("adapters", 3, -1, () -> {
+            Recording r = new Recording();
+            made.add(r);
+            return r;
+        });
+        never.done(1);
+        never.done(3);
+        // work that finishes with its first report needs no bar, whatever the threshold
+        SlowWorkProgress single = new SlowWorkProgress("adapters", 1, 0, () -> {
+            Recording r = new Recording();
+            made.add(r);
+            return r;
+        });
+        single.done(1);
+        assertEquals(0, made.size());
+    }
+
+    @Test
+    void thresholdFromTheSystemProperty() {
+        String old = System.getProperty(SlowWorkProgress.AFTER_MS_PROPERTY);
+        try {
+            System.clearProperty(SlowWorkProgress.AFTER_MS_PROPERTY);
+            assertEquals(SlowWorkProgress.DEFAULT_AFTER_MS, SlowWorkProgress.configuredAfterMillis());
+            System.setProperty(SlowWorkProgress.AFTER_MS_PROPERTY, " 250 ");
+            assertEquals(250, SlowWorkProgress.configuredAfterMillis());
+            System.setProperty(SlowWorkProgress.AFTER_MS_PROPERTY, "soon");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, SlowWorkProgress::configuredAfterMillis);
+            assertTrue(e.getMessage().contains(SlowWorkProgress.AFTER_MS_PROPERTY) && e.getMessage().contains("'soon'"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(SlowWorkProgress.AFTER_MS_PROPERTY);
+            } else {
+                System.setProperty(SlowWorkProgress.AFTER_MS_PROPERTY, old);
+            }
+        }
+    }
+}
