@@ -333,7 +333,9 @@ public final class UpdateEstimator {
                 layers.put(e.getKey(), new UpdateEstimate.LayerUpdate(f.u(), f.s(), f.vt()));
             }
             if (progress != null) {
-                progress.update(done++, e.getKey());
+                done++;
+                // a count, not the layer's path: the bar redraws in place and a shorter text would leave the longer one's tail
+                progress.update(done - 1, done + "/" + probes.size() + " layers");
             }
         }
         if (progress != null) {
