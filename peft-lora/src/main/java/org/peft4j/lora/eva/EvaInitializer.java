@@ -384,8 +384,10 @@ public final class EvaInitializer {
                 long doneLayers = converged.values().stream().filter(b -> b).count()
                         + equalTo.values().stream().filter(converged::get).count();
                 if (progress != null) {
-                    // DJL's Progress takes the 0-based index of the last item done (-1: none yet)
-                    progress.update(doneLayers - 1, doneLayers + "/" + layerCount + " layers have converged, " + passes + " passes");
+                    // DJL's Progress takes the 0-based index of the last item done (-1: none yet); the count is
+                    // padded because layers can un-converge and DJL redraws in place (a shorter text leaves a tail)
+                    String count = String.format(java.util.Locale.ROOT, "%" + String.valueOf(layerCount).length() + "d", doneLayers);
+                    progress.update(doneLayers - 1, count + "/" + layerCount + " layers have converged, " + passes + " passes");
                 }
                 if (!converged.containsValue(false)) {
                     break;
