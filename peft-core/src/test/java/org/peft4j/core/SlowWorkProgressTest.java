@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.util.Progress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The delayed progress bar of long wraps: silent for quick work, DJL's 0-based index once shown. */
@@ -42,14 +43,19 @@ class SlowWorkProgressTest {
         }
     }
 
-    @Test
-    void shownOnceThresholdPassedWithZeroBasedIndices() {
-        List<Recording> made = new ArrayList<>();
-        SlowWorkProgress p = new SlowWorkProgress("adapters", 3, 0, () -> {
+    /** Makes a fresh recording bar on each call and keeps it in {@code made}. */
+    private static Supplier<Progress> recordingInto(List<Recording> made) {
+        return () -> {
             Recording r = new Recording();
             made.add(r);
             return r;
-        });
+        };
+    }
+
+    @Test
+    void shownOnceThresholdPassedWithZeroBasedIndices() {
+        List<Recording> made = new ArrayList<>();
+        SlowWorkProgress p = new SlowWorkProgress("adapters", 3, 0, recordingInto(made));
         p.done(1);
         p.done(2);
         p.done(3);
@@ -60,27 +66,15 @@ class SlowWorkProgressTest {
     @Test
     void quickOrDisabledWorkPrintsNothing() {
         List<Recording> made = new ArrayList<>();
-        SlowWorkProgress slowThreshold = new SlowWorkProgress("adapters", 3, 60_000, () -> {
-            Recording r = new Recording();
-            made.add(r);
-            return r;
-        });
+        SlowWorkProgress slowThreshold = new SlowWorkProgress("adapters", 3, 60_000, recordingInto(made));
         slowThreshold.done(1);
         slowThreshold.done(2);
         slowThreshold.done(3);
-        SlowWorkProgress never = new SlowWorkProgress("adapters", 3, -1, () -> {
-            Recording r = new Recording();
-            made.add(r);
-            return r;
-        });
+        SlowWorkProgress never = new SlowWorkProgress("adapters", 3, -1, recordingInto(made));
         never.done(1);
         never.done(3);
         // work that finishes with its first report needs no bar, whatever the threshold
-        SlowWorkProgress single = new SlowWorkProgress("adapters", 1, 0, () -> {
-            Recording r = new Recording();
-            made.add(r);
-            return r;
-        });
+        SlowWorkProgress single = new SlowWorkProgress("adapters", 1, 0, recordingInto(made));
         single.done(1);
         assertEquals(0, made.size());
     }
