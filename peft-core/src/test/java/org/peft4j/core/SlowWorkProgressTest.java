@@ -52,13 +52,17 @@ class SlowWorkProgressTest {
         };
     }
 
+    /** Reports items 1 to {@code n} as done, in order. */
+    private static void finish(SlowWorkProgress p, int n) {
+        for (int i = 1; i <= n; i++) {
+            p.done(i);
+        }
+    }
+
     @Test
     void shownOnceThresholdPassedWithZeroBasedIndices() {
         List<Recording> made = new ArrayList<>();
-        SlowWorkProgress p = new SlowWorkProgress("adapters", 3, 0, recordingInto(made));
-        p.done(1);
-        p.done(2);
-        p.done(3);
+        finish(new SlowWorkProgress("adapters", 3, 0, recordingInto(made)), 3);
         assertEquals(1, made.size());
         assertEquals(List.of("reset adapters 3", "update 0 1/3 layers", "update 1 2/3 layers", "update 2 3/3 layers"), made.get(0).calls);
     }
@@ -66,16 +70,10 @@ class SlowWorkProgressTest {
     @Test
     void quickOrDisabledWorkPrintsNothing() {
         List<Recording> made = new ArrayList<>();
-        SlowWorkProgress slowThreshold = new SlowWorkProgress("adapters", 3, 60_000, recordingInto(made));
-        slowThreshold.done(1);
-        slowThreshold.done(2);
-        slowThreshold.done(3);
-        SlowWorkProgress never = new SlowWorkProgress("adapters", 3, -1, recordingInto(made));
-        never.done(1);
-        never.done(3);
+        finish(new SlowWorkProgress("adapters", 3, 60_000, recordingInto(made)), 3);
+        finish(new SlowWorkProgress("adapters", 3, -1, recordingInto(made)), 3);
         // work that finishes with its first report needs no bar, whatever the threshold
-        SlowWorkProgress single = new SlowWorkProgress("adapters", 1, 0, recordingInto(made));
-        single.done(1);
+        finish(new SlowWorkProgress("adapters", 1, 0, recordingInto(made)), 1);
         assertEquals(0, made.size());
     }
 
