@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.util.ProgressBar;
 
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterHost;
@@ -15,6 +14,7 @@ import org.peft4j.core.adapter.PeftMethods;
 import org.peft4j.core.config.BiasMode;
 import org.peft4j.core.config.PeftConfig;
 import org.peft4j.core.config.TargetModules;
+import org.peft4j.core.io.SlowWorkProgress;
 import org.peft4j.core.match.TargetMatcher;
 import org.peft4j.core.nn.BlockPaths;
 import org.peft4j.core.nn.LinearLayer;
@@ -204,7 +204,7 @@ public final class PeftModel {
         }
         // create everything first, then mutate the tree: a failure leaves the model untouched
         Map<BlockPaths.Node, Adapter> created = new LinkedHashMap<>();
-        SlowWorkProgress progress = new SlowWorkProgress("adapters", targets.size(), SlowWorkProgress.configuredAfterMillis(), ProgressBar::new);
+        SlowWorkProgress progress = SlowWorkProgress.console("adapters", "layers", targets.size());
         try {
             for (BlockPaths.Node n : targets) {
                 AdapterHost existing = n.block() instanceof AdapterHost ? (AdapterHost) n.block() : null;

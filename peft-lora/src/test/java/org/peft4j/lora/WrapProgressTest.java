@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.peft4j.core.PeftModel;
+import org.peft4j.core.testing.ProgressCapture;
 import org.peft4j.lora.testing.TinyNetFixture;
 import org.junit.jupiter.api.Test;
 
@@ -23,35 +21,12 @@ class WrapProgressTest extends TinyNetFixture {
 
     @Test
     void quickWrapPrintsNothingAndASlowOneCountsLayers() {
-        String quick = printed(null);
-        assertEquals("", quick);
+        Runnable wrap = () -> PeftModel.wrap(net(3), LoraConfig.builder().r(2).targetModules("query", "value").build());
+        assertEquals("", ProgressCapture.printed(null, wrap));
         // threshold 0: every wrap counts as slow; TinyNet's 2 blocks have 4 query/value layers
-        String slow = printed("0");
+        String slow = ProgressCapture.printed("0", wrap);
         assertTrue(slow.contains("adapters:"), slow);
         assertTrue(slow.contains("1/4 layers") && slow.contains("4/4 layers") && slow.contains("100%"), slow);
         assertFalse(slow.contains("5/4"), slow);
-    }
-
-    private String printed(String afterMs) {
-        String oldProperty = System.getProperty("peft4j.progressAfterMs");
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        try {
-            if (afterMs == null) {
-                System.clearProperty("peft4j.progressAfterMs");
-            } else {
-                System.setProperty("peft4j.progressAfterMs", afterMs);
-            }
-            System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-            PeftModel.wrap(net(3), LoraConfig.builder().r(2).targetModules("query", "value").build());
-        } finally {
-            System.setOut(oldOut);
-            if (oldProperty == null) {
-                System.clearProperty("peft4j.progressAfterMs");
-            } else {
-                System.setProperty("peft4j.progressAfterMs", oldProperty);
-            }
-        }
-        return buffer.toString(StandardCharsets.UTF_8);
     }
 }

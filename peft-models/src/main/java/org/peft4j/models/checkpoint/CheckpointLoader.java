@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 
+import org.peft4j.core.io.SlowWorkProgress;
 import org.peft4j.core.nn.BlockPaths;
 
 import java.util.ArrayList;
@@ -86,9 +87,12 @@ public final class CheckpointLoader {
             throw mismatch(model, source, missing, unexpected, misshaped);
         }
 
+        SlowWorkProgress progress = SlowWorkProgress.console("loading", "tensors", toLoad.size());
+        int done = 0;
         for (Map.Entry<String, Parameter> e : toLoad.entrySet()) {
             NDArray loaded = source.load(e.getKey(), manager);
             assign(e.getValue(), loaded, manager);
+            progress.done(++done);
         }
         for (String key : allowedMissing) {
             parameters.get(key).initialize(manager, DataType.FLOAT32);

@@ -1,6 +1,7 @@
 package org.peft4j.models.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.peft4j.core.nn.BlockPaths;
+import org.peft4j.core.testing.ProgressCapture;
 import org.peft4j.models.bert.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
 
@@ -100,5 +102,21 @@ class TensorSourceTest {
         assertEquals(List.of("bert.embeddings.position_ids", "cls.predictions.bias"), report.ignored());
         assertEquals(tensors.size() - 2, report.loaded().size());
         assertTrue(BlockPaths.parameters(model).values().stream().allMatch(ai.djl.nn.Parameter::isInitialized));
+    }
+
+    @Test
+    void slowLoadsCountTensorsAndQuickOnesPrintNothing() {
+        BertConfig config = BertConfig.builder().vocabSize(10).hiddenSize(8).numAttentionHeads(2).numHiddenLayers(1)
+                .intermediateSize(16).maxPositionEmbeddings(12).numLabels(2).build();
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        BlockPaths.parameters(new BertForSequenceClassification(config)).forEach((k, p) -> tensors.put(k, manager.zeros(p.getShape())));
+        int n = tensors.size();
+        Runnable load = () -> CheckpointLoader.load(new BertForSequenceClassification(config), TensorSource.of(tensors, "mem"), manager,
+                LoadOptions.strict());
+        assertEquals("", ProgressCapture.printed(null, load));
+        // threshold 0: every load counts as slow
+        String slow = ProgressCapture.printed("0", load);
+        assertTrue(slow.contains("loading:") && slow.contains("1/" + n + " tensors") && slow.contains(n + "/" + n + " tensors"), slow);
+        assertFalse(slow.contains((n + 1) + "/" + n), slow);
     }
 }

@@ -1,4 +1,4 @@
-package org.peft4j.core;
+package org.peft4j.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,7 +62,7 @@ class SlowWorkProgressTest {
     @Test
     void shownOnceThresholdPassedWithZeroBasedIndices() {
         List<Recording> made = new ArrayList<>();
-        finish(new SlowWorkProgress("adapters", 3, 0, recordingInto(made)), 3);
+        finish(new SlowWorkProgress("adapters", "layers", 3, 0, recordingInto(made)), 3);
         assertEquals(1, made.size());
         assertEquals(List.of("reset adapters 3", "update 0 1/3 layers", "update 1 2/3 layers", "update 2 3/3 layers"), made.get(0).calls);
     }
@@ -70,10 +70,10 @@ class SlowWorkProgressTest {
     @Test
     void quickOrDisabledWorkPrintsNothing() {
         List<Recording> made = new ArrayList<>();
-        finish(new SlowWorkProgress("adapters", 3, 60_000, recordingInto(made)), 3);
-        finish(new SlowWorkProgress("adapters", 3, -1, recordingInto(made)), 3);
+        finish(new SlowWorkProgress("adapters", "layers", 3, 60_000, recordingInto(made)), 3);
+        finish(new SlowWorkProgress("adapters", "layers", 3, -1, recordingInto(made)), 3);
         // work that finishes with its first report needs no bar, whatever the threshold
-        finish(new SlowWorkProgress("adapters", 1, 0, recordingInto(made)), 1);
+        finish(new SlowWorkProgress("adapters", "layers", 1, 0, recordingInto(made)), 1);
         assertEquals(0, made.size());
     }
 
