@@ -42,6 +42,8 @@ public final class SlowWorkProgress {
     }
 
     /**
+     * A reporter with its own threshold and its own bars (a test can pass one that records).
+     *
      * @param title the bar's title
      * @param unit what the items are, shown after the count
      * @param total how many items the work has
