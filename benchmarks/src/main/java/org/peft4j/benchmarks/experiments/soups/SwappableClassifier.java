@@ -15,11 +15,13 @@ import org.peft4j.examples.data.LabelledText;
 import org.peft4j.examples.data.LabelledTextSet;
 import org.peft4j.examples.quickstart.MeanPoolingClassifier;
 import org.peft4j.examples.train.BatchEncoder;
+import org.peft4j.examples.train.ClassificationMetrics;
 import org.peft4j.examples.train.FineTuner;
 import org.peft4j.merge.checkpoint.CheckpointView;
 import org.peft4j.merge.checkpoint.InMemoryCheckpoint;
 import org.peft4j.models.bert.BertSentenceEmbedder;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +125,24 @@ final class SwappableClassifier {
      */
     double accuracy(LabelledTextSet set) {
         return FineTuner.accuracy(FineTuner.predict(model, set, encoder, batchSize, manager));
+    }
+
+    /**
+     * Accuracy and the F1 score of one class, from one pass over the set.
+     *
+     * @param set labelled examples
+     * @param positive the label whose F1 is wanted (e.g. {@code "spam"})
+     * @return {@code {accuracy, F1 of positive}}
+     * @throws IllegalArgumentException if {@code positive} is not one of the set's labels
+     */
+    double[] accuracyAndF1(LabelledTextSet set, String positive) {
+        if (!set.labels().contains(positive)) {
+            throw new IllegalArgumentException("label '" + positive + "' is not one of the set's labels " + set.labels());
+        }
+        FineTuner.Predictions p = FineTuner.predict(model, set, encoder, batchSize, manager);
+        ClassificationMetrics m = ClassificationMetrics.of(p.predicted(), p.actual(), Collections.nCopies(p.actual().length, "all"),
+                set.labelIndex(positive), p.meanLoss());
+        return new double[] {m.accuracy(), m.positiveF1()};
     }
 
     /**

@@ -2,6 +2,7 @@ package org.peft4j.benchmarks.experiments.soups;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,9 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The runner's {@code ingredients}, {@code taskSets}, {@code taskEpochs} and {@code grid} settings: which
- * fine-tunes the soups get, which tasks each merge combines, how long each fine-tune runs, which
- * coefficients are tried.
+ * The runner's {@code ingredients}, {@code taskSets}, {@code taskEpochs}, {@code grid} and {@code linesStep}
+ * settings: which fine-tunes the soups get, which tasks each merge combines, how long each fine-tune runs,
+ * which coefficients are tried; and the spec's pass test for (c).
  */
 class MergingMiniatureTaskSetsTest {
 
@@ -50,6 +51,35 @@ class MergingMiniatureTaskSetsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.grid(bad), bad);
             assertTrue(e.getMessage().startsWith("grid: '") && e.getMessage().contains("grid=0.2,0.4"), e.getMessage());
         }
+    }
+
+    @Test
+    void linesStepSpansZeroToOne() {
+        // methods-spec §7 item 4 sweeps alpha over {0, 0.1, ..., 1}
+        double[] spec = MergingMiniature.linesAlphas("0.1");
+        assertArrayEquals(new double[] {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}, spec, 0.0);
+        assertArrayEquals(new double[] {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}, MergingMiniature.linesAlphas("0.2"), 0.0);
+        assertArrayEquals(new double[] {0.0, 0.25, 0.5, 0.75, 1.0}, MergingMiniature.linesAlphas(" 0.25 "), 0.0);
+        assertArrayEquals(new double[] {0.0, 1.0}, MergingMiniature.linesAlphas("1"), 0.0);
+        assertEquals(List.of("0.3", "0.25", "1.0"), List.of(MergingMiniature.alphaText(spec[3]), MergingMiniature.alphaText(0.25),
+                MergingMiniature.alphaText(1.0)));
+    }
+
+    @Test
+    void badLinesStepsNameTheProblem() {
+        for (String bad : new String[] {"0", "-0.1", "0.3", "1.5", "x", "0.001", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MergingMiniature.linesAlphas(bad), bad);
+            assertTrue(e.getMessage().startsWith("linesStep: ") && e.getMessage().contains("0.1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void specPassTestNeedsBothHalves() {
+        // methods-spec §7 item 4: target >= 99% of the fine-tune's and >= 80% of the control drop recovered, both inclusive
+        assertTrue(MergingMiniature.passes(0.99, 0.80));
+        assertTrue(MergingMiniature.passes(1.01, 1.18));
+        assertFalse(MergingMiniature.passes(0.9899, 0.95));
+        assertFalse(MergingMiniature.passes(0.9958, 0.333));
     }
 
     @Test
