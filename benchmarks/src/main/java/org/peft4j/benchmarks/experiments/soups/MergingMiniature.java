@@ -703,16 +703,17 @@ public final class MergingMiniature {
         List<String> passUniform = new ArrayList<>();
         for (double[] r : lines) {
             String coef = "alpha " + alphaText(r[0]);
-            if (appendSpecRow(b, "LiNeS", coef, r[6], r[1], r[2], r[7], r[5], r[4], ftVal, ftTest, ftCtlVal, ftCtlTest, preVal, preTest)[0]) {
+            TestPass pass = appendSpecRow(b, "LiNeS", coef, r[6], r[1], r[2], r[7], r[5], r[4], ftVal, ftTest, ftCtlVal, ftCtlTest, preVal, preTest);
+            if (pass.f1()) {
                 passF1.add(coef);
             }
-            if (passes(r[5] / ftTest[0], (r[4] - ftCtlTest) / (preTest - ftCtlTest))) {
+            if (pass.accuracy()) {
                 passAcc.add(coef);
             }
         }
         for (double[] u : uniform) {
             String coef = String.format(Locale.ROOT, "lambda %.2f", u[0]);
-            if (appendSpecRow(b, "uniform", coef, u[3], u[1], u[2], u[6], u[4], u[5], ftVal, ftTest, ftCtlVal, ftCtlTest, preVal, preTest)[0]) {
+            if (appendSpecRow(b, "uniform", coef, u[3], u[1], u[2], u[6], u[4], u[5], ftVal, ftTest, ftCtlVal, ftCtlTest, preVal, preTest).f1()) {
                 passUniform.add(coef);
             }
         }
@@ -723,8 +724,11 @@ public final class MergingMiniature {
                 passAcc.isEmpty() ? "none" : String.join(", ", passAcc), passUniform.isEmpty() ? "none" : String.join(", ", passUniform)));
     }
 
-    /** One row of the spec's test; returns {@code {passes on test with F1}}. */
-    private static boolean[] appendSpecRow(StringBuilder b, String method, String coef, double f1Val, double accVal, double ctlVal, double f1Test,
+    /** Whether a point passes the spec's test on test, judging the target by F1 and by accuracy. */
+    private record TestPass(boolean f1, boolean accuracy) {}
+
+    /** Appends one row of the spec's test and returns whether the point passes it on test. */
+    private static TestPass appendSpecRow(StringBuilder b, String method, String coef, double f1Val, double accVal, double ctlVal, double f1Test,
                                            double accTest, double ctlTest, double[] ftVal, double[] ftTest, double ftCtlVal, double ftCtlTest,
                                            double preVal, double preTest) {
         double keptF1Val = f1Val / ftVal[1];
@@ -732,11 +736,11 @@ public final class MergingMiniature {
         double keptF1Test = f1Test / ftTest[1];
         double keptAccTest = accTest / ftTest[0];
         double recTest = (ctlTest - ftCtlTest) / (preTest - ftCtlTest);
-        boolean passTest = passes(keptF1Test, recTest);
+        TestPass pass = new TestPass(passes(keptF1Test, recTest), passes(keptAccTest, recTest));
         b.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.0f | %s | %.2f | %.2f | %.0f | %s | %s |%n", method, coef, 100 * keptF1Val,
                 100 * accVal / ftVal[0], 100 * recVal, passes(keptF1Val, recVal) ? "yes" : "no", 100 * keptF1Test, 100 * keptAccTest, 100 * recTest,
-                passTest ? "yes" : "no", passes(keptAccTest, recTest) ? "yes" : "no"));
-        return new boolean[] {passTest};
+                pass.f1() ? "yes" : "no", pass.accuracy() ? "yes" : "no"));
+        return pass;
     }
 
     /** An alpha as the reports print it: one decimal where that is exact, two otherwise. */
