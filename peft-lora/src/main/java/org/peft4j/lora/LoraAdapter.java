@@ -11,13 +11,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.nn.AutogradScalars;
 import org.peft4j.core.nn.InvertedDropout;
 import org.peft4j.core.nn.LinearLayers;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One LoRA adapter on a linear layer: {@code delta(x) = s · B·A·dropout(x) (+ s·b_B)}, with {@code
