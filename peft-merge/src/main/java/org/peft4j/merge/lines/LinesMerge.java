@@ -70,11 +70,7 @@ public record LinesMerge(TaskVectorCombiner combiner, LinesSchedule schedule, Fi
     /** {@inheritDoc} */
     @Override
     public void requireInputCount(int inputCount) {
-        if (inputCount != combiner.weights().size()) {
-            throw new IllegalArgumentException(
-                    "weights has " + combiner.weights().size() + " values but " + inputCount
-                            + " input models were given");
-        }
+        combiner.weights().requireInputModels(inputCount);
     }
 
     /** The keys of {@link #keep()}: taken from the first input, whatever the base holds. */

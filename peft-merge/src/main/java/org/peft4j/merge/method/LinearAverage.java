@@ -43,10 +43,7 @@ public record LinearAverage(Weights weights, boolean normalize) implements Merge
     /** {@inheritDoc} */
     @Override
     public void requireInputCount(int inputCount) {
-        if (inputCount != weights.size()) {
-            throw new IllegalArgumentException(
-                    "weights has " + weights.size() + " values but " + inputCount + " input models were given");
-        }
+        weights.requireInputModels(inputCount);
     }
 
     /** {@inheritDoc} */

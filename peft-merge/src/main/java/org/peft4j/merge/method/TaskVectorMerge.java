@@ -42,11 +42,7 @@ public record TaskVectorMerge(TaskVectorCombiner combiner, double lambda) implem
     /** {@inheritDoc} */
     @Override
     public void requireInputCount(int inputCount) {
-        if (inputCount != combiner.weights().size()) {
-            throw new IllegalArgumentException(
-                    "weights has " + combiner.weights().size() + " values but " + inputCount
-                            + " input models were given");
-        }
+        combiner.weights().requireInputModels(inputCount);
     }
 
     /** {@inheritDoc} */

@@ -93,6 +93,19 @@ public final class Weights {
     }
 
     /**
+     * Checks that a merge was given one input model per weight.
+     *
+     * @param inputCount the number of input models
+     * @throws IllegalArgumentException if it differs from the number of weights
+     */
+    public void requireInputModels(int inputCount) {
+        if (inputCount != values.length) {
+            throw new IllegalArgumentException(
+                    "weights has " + values.length + " values but " + inputCount + " input models were given");
+        }
+    }
+
+    /**
      * Checks that a stack has one task per weight.
      *
      * @param stacked {@code [T, ...]}

@@ -1,5 +1,6 @@
 package org.peft4j.merge.method;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.peft4j.merge.Arrays32.assertValues;
 
@@ -9,6 +10,8 @@ import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.peft4j.merge.lines.LinesMerge;
+import org.peft4j.merge.lines.LinesSchedule;
 
 // Task arithmetic sum_i w_i t_i (PEFT merge_utils.task_arithmetic), mergekit linear and
 // task_arithmetic with lambda. Inputs are small dyadic numbers: exact in float32, tolerance 1e-6.
@@ -74,6 +77,19 @@ class TaskArithmeticTest {
     void weightCountMustMatchTaskCount() {
         NDArray t = manager.create(new float[] {1f, 2f, 3f, 4f}, new Shape(2, 2));
         assertThrows(IllegalArgumentException.class, () -> TaskArithmetic.of(1, 1, 1).combine("w", t));
+    }
+
+    @Test
+    void inputModelCountMustMatchWeightCount() {
+        // the check every merge over a checkpoint runs before it reads a tensor
+        for (MergeMethod m : new MergeMethod[] {
+                TaskVectorMerge.of(TaskArithmetic.of(1, 1)),
+                new LinearAverage(Weights.of(1, 3), true),
+                new LinesMerge(TaskArithmetic.of(1, 1), LinesSchedule.multiTask(0.5, 0.5, 2))}) {
+            m.requireInputCount(2);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.requireInputCount(3));
+            assertEquals("weights has 2 values but 3 input models were given", e.getMessage());
+        }
     }
 
     @Test
