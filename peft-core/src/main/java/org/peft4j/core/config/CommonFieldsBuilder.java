@@ -23,9 +23,13 @@ public abstract class CommonFieldsBuilder<B extends CommonFieldsBuilder<B>> {
     private String baseModel;
     private boolean inferenceMode;
 
-    /** @return this builder as its concrete type */
+    /**
+     * Returns this builder as its concrete type, for the setters of a subclass to return.
+     *
+     * @return this
+     */
     @SuppressWarnings("unchecked")
-    private B self() {
+    protected final B self() {
         return (B) this;
     }
 

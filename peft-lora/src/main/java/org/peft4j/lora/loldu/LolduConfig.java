@@ -3,9 +3,8 @@ package org.peft4j.lora.loldu;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonPrimitive;
 
-import org.peft4j.core.config.CommonFieldsBuilder;
 import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.RankedConfig;
 
 import java.util.Map;
 
@@ -31,34 +30,21 @@ import java.util.Map;
  * placeholders that {@code adapter_model.safetensors} fills, so loading does not decompose the
  * weights again, and an adapter whose placeholders were never filled refuses to run.
  */
-public final class LolduConfig extends PeftConfig {
+public final class LolduConfig extends RankedConfig<LolduConfig, LolduConfig.Builder> {
 
     /** The {@code peft_type}. */
     public static final String PEFT_TYPE = "LOLDU";
 
-    private final int r;
-    private final double loraAlpha;
     private final LolduInit initMethod;
     private final boolean trainSigma;
-    private final boolean fromFile;
 
     private LolduConfig(Builder b, Common common) {
-        super(common);
-        if (b.r <= 0) {
-            throw new IllegalArgumentException("r: must be a positive integer, got " + b.r);
-        }
-        double alpha = b.loraAlpha == null ? b.r : b.loraAlpha;
-        if (!Double.isFinite(alpha) || alpha == 0) {
-            throw new IllegalArgumentException("lora_alpha: must be a finite nonzero number, got " + alpha);
-        }
+        super(b, common);
         if (b.initMethod == null) {
             throw new IllegalArgumentException("init_method: required; allowed values: \"lu\", \"constant\", \"uniform\", \"normal\"");
         }
-        this.r = b.r;
-        this.loraAlpha = alpha;
         this.initMethod = b.initMethod;
         this.trainSigma = b.trainSigma;
-        this.fromFile = b.fromFile;
     }
 
     /**
@@ -77,30 +63,12 @@ public final class LolduConfig extends PeftConfig {
     }
 
     /**
-     * Returns {@code r}.
-     *
-     * @return the number of pivots adapted
-     */
-    public int r() {
-        return r;
-    }
-
-    /**
-     * Returns {@code lora_alpha}.
-     *
-     * @return alpha
-     */
-    public double loraAlpha() {
-        return loraAlpha;
-    }
-
-    /**
      * Returns the initial scaling {@code σ0 = lora_alpha / r}.
      *
      * @return σ0
      */
     public double initialSigma() {
-        return loraAlpha / r;
+        return loraAlpha() / r();
     }
 
     /**
@@ -121,49 +89,10 @@ public final class LolduConfig extends PeftConfig {
         return trainSigma;
     }
 
-    /**
-     * Returns whether this config was parsed for loading an adapter folder ({@link
-     * LolduMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
-     * fill. False for every config from {@link #builder()}, {@link #toBuilder()} or {@link
-     * #fromJson}; {@link #withCommon} keeps it.
-     *
-     * @return whether the adapter weights are to come from a file
-     */
-    public boolean fromFile() {
-        return fromFile;
-    }
-
-    /**
-     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
-     *
-     * @return the copy
-     */
-    LolduConfig awaitingAdapterFile() {
-        Builder b = toBuilder();
-        b.fromFile = true;
-        return b.build();
-    }
-
-    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
+    /** {@inheritDoc} */
     @Override
-    public LolduConfig withCommon(Common common) {
-        Builder b = toBuilder();
-        b.common(common);
-        b.fromFile = fromFile;
-        return b.build();
-    }
-
-    /**
-     * Returns a builder holding this config's values; what it builds initialises from the weights
-     * ({@link #fromFile()} is not carried over).
-     *
-     * @return the builder
-     */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.common(common());
-        b.r = r;
-        b.loraAlpha = loraAlpha;
+        Builder b = copyRankedFields(new Builder());
         b.initMethod = initMethod;
         b.trainSigma = trainSigma;
         return b;
@@ -171,9 +100,7 @@ public final class LolduConfig extends PeftConfig {
 
     /** {@inheritDoc} */
     @Override
-    protected void writeMethodFields(Map<String, JsonElement> m) {
-        m.put("r", new JsonPrimitive(r));
-        m.put("lora_alpha", JsonFields.number(loraAlpha));
+    protected void writeOtherFields(Map<String, JsonElement> m) {
         m.put("init_method", new JsonPrimitive(initMethod.json()));
         m.put("train_sigma", new JsonPrimitive(trainSigma));
     }
@@ -186,47 +113,18 @@ public final class LolduConfig extends PeftConfig {
      * @return the config
      */
     public static LolduConfig fromJson(JsonFields f) {
-        Builder b = builder();
-        b.common(Common.fromJson(f));
-        b.r = f.integer("r", 8);
-        b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
+        Builder b = readRankedFields(f, builder());
         b.initMethod = LolduInit.fromJson(f.string("init_method", "lu"));
         b.trainSigma = f.bool("train_sigma", true);
-        f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }
 
     /** Builds a {@link LolduConfig}. */
-    public static final class Builder extends CommonFieldsBuilder<Builder> {
-        private int r = 8;
-        private Double loraAlpha;
+    public static final class Builder extends RankedConfig.Builder<LolduConfig, Builder> {
         private LolduInit initMethod = LolduInit.LU;
         private boolean trainSigma = true;
-        private boolean fromFile;
 
         private Builder() {}
-
-        /**
-         * Sets {@code r}.
-         *
-         * @param r the number of pivots adapted, positive and at most {@code min(out, in)}
-         * @return this
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
-
-        /**
-         * Sets {@code lora_alpha} (default: {@code r}, i.e. {@code σ0 = 1}).
-         *
-         * @param alpha alpha
-         * @return this
-         */
-        public Builder loraAlpha(double alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
 
         /**
          * Sets {@code init_method}.
@@ -255,6 +153,7 @@ public final class LolduConfig extends PeftConfig {
          *
          * @return the config
          */
+        @Override
         public LolduConfig build() {
             return new LolduConfig(this, buildCommon());
         }

@@ -8,10 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterSite;
-import org.peft4j.core.adapter.PeftMethod;
-import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
-import org.peft4j.lora.MethodArguments;
+import org.peft4j.lora.RankedMethod;
 import org.peft4j.lora.linalg.LduResult;
 import org.peft4j.lora.linalg.Lu;
 
@@ -22,39 +19,29 @@ import org.peft4j.lora.linalg.Lu;
  * code; only these must be nonzero, so a rank-deficient weight works when its zero pivots come
  * after the first {@code r}), {@code z0} by the config's {@link LolduInit} and {@code σ0 = lora_alpha / r}. Random draws
  * ({@code uniform}, {@code normal}) use the engine's generator, seeded with {@code
- * Engine.getInstance().setRandomSeed}.
+ * Engine.getInstance().setRandomSeed}. A config parsed for the adapter loader ({@link
+ * LolduConfig#fromFile()}) gets placeholders that the folder's weights replace, and the weights are
+ * not decomposed again.
  */
-public final class LolduMethod implements PeftMethod {
+public final class LolduMethod extends RankedMethod<LolduConfig> {
 
-    /** {@inheritDoc} */
-    @Override
-    public String peftType() {
-        return LolduConfig.PEFT_TYPE;
-    }
-
-    /**
-     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
-     * LolduConfig#fromFile()}: the folder's weights replace the factors, and the weights are not
-     * decomposed again.
-     */
-    @Override
-    public PeftConfig parseConfig(JsonFields fields) {
-        return LolduConfig.fromJson(fields).awaitingAdapterFile();
+    /** Creates the method. */
+    public LolduMethod() {
+        super(LolduConfig.PEFT_TYPE, LolduConfig.class, LolduConfig::fromJson);
     }
 
     /** {@inheritDoc} */
     @Override
-    public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        LolduConfig c = MethodArguments.config(config, LolduConfig.class, LolduConfig.PEFT_TYPE);
+    protected Adapter placeholderAdapter(LolduConfig c, long in, long out, NDManager m) {
+        return LolduAdapter.awaitingAdapterFile(c.r(), in, out, (float) c.initialSigma(), c.trainSigma(), m);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected Adapter initialAdapter(LolduConfig c, AdapterSite site, long in, long out) {
         int r = c.r();
-        long in = site.base().inFeatures();
-        long out = site.base().outFeatures();
-        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
         float sigma0 = (float) c.initialSigma();
-        if (c.fromFile()) {
-            return LolduAdapter.awaitingAdapterFile(r, in, out, sigma0, c.trainSigma(), m);
-        }
         try (NDManager scratch = m.newSubManager()) {
             NDArray w = site.base().weightCopy(scratch);
             LduResult ldu;

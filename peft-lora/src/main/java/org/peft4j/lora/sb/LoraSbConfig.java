@@ -4,9 +4,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonPrimitive;
 
-import org.peft4j.core.config.CommonFieldsBuilder;
 import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.RankedConfig;
 
 import java.util.Map;
 
@@ -36,30 +35,20 @@ import java.util.Map;
  * placeholders that {@code adapter_model.safetensors} fills, and an adapter whose placeholders were
  * never filled refuses to run.
  */
-public final class LoraSbConfig extends PeftConfig {
+public final class LoraSbConfig extends RankedConfig<LoraSbConfig, LoraSbConfig.Builder> {
 
     /** The {@code peft_type}. */
     public static final String PEFT_TYPE = "LORA_SB";
 
-    private final int r;
-    private final double loraAlpha;
     private final double loraDropout;
     private final int numSamples;
     private final double estimationLr;
     private final int estimationWarmupSteps;
     private final Integer svdNiter;
-    private final boolean fromFile;
     private final UpdateEstimate updateEstimate;
 
     private LoraSbConfig(Builder b, Common common) {
-        super(common);
-        if (b.r <= 0) {
-            throw new IllegalArgumentException("r: must be a positive integer, got " + b.r);
-        }
-        double alpha = b.loraAlpha == null ? b.r : b.loraAlpha;
-        if (!Double.isFinite(alpha) || alpha == 0) {
-            throw new IllegalArgumentException("lora_alpha: must be a finite nonzero number, got " + alpha);
-        }
+        super(b, common);
         if (!(b.loraDropout >= 0 && b.loraDropout < 1)) {
             throw new IllegalArgumentException("lora_dropout: must be in [0, 1), got " + b.loraDropout);
         }
@@ -75,14 +64,11 @@ public final class LoraSbConfig extends PeftConfig {
         if (b.svdNiter != null && b.svdNiter < 0) {
             throw new IllegalArgumentException("svd_niter: must be null (exact SVD) or an integer >= 0, got " + b.svdNiter);
         }
-        this.r = b.r;
-        this.loraAlpha = alpha;
         this.loraDropout = b.loraDropout;
         this.numSamples = b.numSamples;
         this.estimationLr = b.estimationLr;
         this.estimationWarmupSteps = b.estimationWarmupSteps;
         this.svdNiter = b.svdNiter;
-        this.fromFile = b.fromFile;
         this.updateEstimate = b.updateEstimate;
     }
 
@@ -102,30 +88,12 @@ public final class LoraSbConfig extends PeftConfig {
     }
 
     /**
-     * Returns {@code r}.
-     *
-     * @return the rank, the side of {@code R}
-     */
-    public int r() {
-        return r;
-    }
-
-    /**
-     * Returns {@code lora_alpha}.
-     *
-     * @return alpha
-     */
-    public double loraAlpha() {
-        return loraAlpha;
-    }
-
-    /**
      * Returns the scaling {@code s = lora_alpha / r}.
      *
      * @return s
      */
     public double scaling() {
-        return loraAlpha / r;
+        return loraAlpha() / r();
     }
 
     /**
@@ -184,29 +152,6 @@ public final class LoraSbConfig extends PeftConfig {
     }
 
     /**
-     * Returns whether this config was parsed for loading an adapter folder ({@link
-     * LoraSbMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
-     * fill, without an estimate. False for every config from {@link #builder()}, {@link
-     * #toBuilder()}, {@link #withUpdateEstimate} or {@link #fromJson}; {@link #withCommon} keeps it.
-     *
-     * @return whether the adapter weights are to come from a file
-     */
-    public boolean fromFile() {
-        return fromFile;
-    }
-
-    /**
-     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
-     *
-     * @return the copy
-     */
-    LoraSbConfig awaitingAdapterFile() {
-        Builder b = toBuilder();
-        b.fromFile = true;
-        return b.build();
-    }
-
-    /**
      * Returns the update estimate the adapters start from, or null.
      *
      * @return the estimate or null
@@ -218,7 +163,7 @@ public final class LoraSbConfig extends PeftConfig {
     /**
      * Returns a copy that initialises from {@code estimate}. The estimate must have been computed
      * for this config's targets and rank; it is read when the model is wrapped, and may be closed
-     * afterwards.
+     * afterwards. Like {@link #toBuilder()}, the copy is not marked {@link #fromFile()}.
      *
      * @param estimate the estimate, from {@link UpdateEstimator}
      * @return the copy
@@ -229,26 +174,15 @@ public final class LoraSbConfig extends PeftConfig {
         return b.build();
     }
 
-    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
-    @Override
-    public LoraSbConfig withCommon(Common common) {
-        Builder b = toBuilder();
-        b.common(common);
-        b.fromFile = fromFile;
-        return b.build();
-    }
-
     /**
      * Returns a builder holding this config's values (the estimate included); what it builds
      * initialises from the estimate ({@link #fromFile()} is not carried over).
      *
      * @return the builder
      */
+    @Override
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.common(common());
-        b.r = r;
-        b.loraAlpha = loraAlpha;
+        Builder b = copyRankedFields(new Builder());
         b.loraDropout = loraDropout;
         b.numSamples = numSamples;
         b.estimationLr = estimationLr;
@@ -260,9 +194,7 @@ public final class LoraSbConfig extends PeftConfig {
 
     /** {@inheritDoc} */
     @Override
-    protected void writeMethodFields(Map<String, JsonElement> m) {
-        m.put("r", new JsonPrimitive(r));
-        m.put("lora_alpha", JsonFields.number(loraAlpha));
+    protected void writeOtherFields(Map<String, JsonElement> m) {
         m.put("lora_dropout", new JsonPrimitive(loraDropout));
         m.put("num_samples", new JsonPrimitive(numSamples));
         m.put("estimation_lr", new JsonPrimitive(estimationLr));
@@ -278,54 +210,25 @@ public final class LoraSbConfig extends PeftConfig {
      * @return the config
      */
     public static LoraSbConfig fromJson(JsonFields f) {
-        Builder b = builder();
-        b.common(Common.fromJson(f));
-        b.r = f.integer("r", 8);
-        b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
+        Builder b = readRankedFields(f, builder());
         b.loraDropout = f.number("lora_dropout", 0.0);
         b.numSamples = f.integer("num_samples", 64);
         b.estimationLr = f.number("estimation_lr", 1e-3);
         b.estimationWarmupSteps = f.integer("estimation_warmup_steps", 1);
         b.svdNiter = f.has("svd_niter") ? f.integer("svd_niter", 0) : null;
-        f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }
 
     /** Builds a {@link LoraSbConfig}. */
-    public static final class Builder extends CommonFieldsBuilder<Builder> {
-        private int r = 8;
-        private Double loraAlpha;
+    public static final class Builder extends RankedConfig.Builder<LoraSbConfig, Builder> {
         private double loraDropout;
         private int numSamples = 64;
         private double estimationLr = 1e-3;
         private int estimationWarmupSteps = 1;
         private Integer svdNiter;
-        private boolean fromFile;
         private UpdateEstimate updateEstimate;
 
         private Builder() {}
-
-        /**
-         * Sets {@code r}.
-         *
-         * @param r the rank, positive and at most {@code min(out, in)} of every target
-         * @return this
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
-
-        /**
-         * Sets {@code lora_alpha} (default: {@code r}, i.e. scaling 1).
-         *
-         * @param alpha alpha
-         * @return this
-         */
-        public Builder loraAlpha(double alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
 
         /**
          * Sets {@code lora_dropout}.
@@ -390,6 +293,7 @@ public final class LoraSbConfig extends PeftConfig {
          *
          * @return the config
          */
+        @Override
         public LoraSbConfig build() {
             return new LoraSbConfig(this, buildCommon());
         }

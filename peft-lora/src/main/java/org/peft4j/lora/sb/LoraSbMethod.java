@@ -7,48 +7,34 @@ import ai.djl.ndarray.NDManager;
 import org.peft4j.core.PeftException;
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterSite;
-import org.peft4j.core.adapter.PeftMethod;
-import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
-import org.peft4j.lora.MethodArguments;
+import org.peft4j.lora.RankedMethod;
 import org.peft4j.lora.xs.LoraXsAdapter;
 
 /**
  * The {@code LORA_SB} method: creates {@link LoraXsAdapter}s whose {@code B = U_r}, {@code A =
  * V_rᵀ} (frozen, orthonormal) and {@code R = diag(Σ_r) / s} (trainable) come from the config's
  * {@link UpdateEstimate}, so that the model starts at {@code W0 + trunc_r(ΔW)}. The base weights
- * are not modified.
+ * are not modified. A config parsed for the adapter loader ({@link LoraSbConfig#fromFile()}) gets
+ * placeholders that the folder's weights replace, and needs no update estimate.
  */
-public final class LoraSbMethod implements PeftMethod {
+public final class LoraSbMethod extends RankedMethod<LoraSbConfig> {
 
-    /** {@inheritDoc} */
-    @Override
-    public String peftType() {
-        return LoraSbConfig.PEFT_TYPE;
-    }
-
-    /**
-     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
-     * LoraSbConfig#fromFile()}: the folder's weights replace the factors, and no update estimate is
-     * needed.
-     */
-    @Override
-    public PeftConfig parseConfig(JsonFields fields) {
-        return LoraSbConfig.fromJson(fields).awaitingAdapterFile();
+    /** Creates the method. */
+    public LoraSbMethod() {
+        super(LoraSbConfig.PEFT_TYPE, LoraSbConfig.class, LoraSbConfig::fromJson);
     }
 
     /** {@inheritDoc} */
     @Override
-    public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        LoraSbConfig c = MethodArguments.config(config, LoraSbConfig.class, LoraSbConfig.PEFT_TYPE);
+    protected Adapter placeholderAdapter(LoraSbConfig c, long in, long out, NDManager m) {
+        return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, LoraSbConfig.class.getSimpleName(), c.r(), in, out, c.scaling(), c.loraDropout(), m);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected Adapter initialAdapter(LoraSbConfig c, AdapterSite site, long in, long out) {
         int r = c.r();
-        long in = site.base().inFeatures();
-        long out = site.base().outFeatures();
-        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
-        if (c.fromFile()) {
-            return LoraXsAdapter.awaitingAdapterFile(LoraSbConfig.PEFT_TYPE, LoraSbConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);
-        }
         UpdateEstimate estimate = c.updateEstimate();
         if (estimate == null) {
             throw new PeftException("update_estimate: LoRA-SB initialises from an estimate of the first full fine-tuning update, and this"

@@ -3,9 +3,8 @@ package org.peft4j.lora.xs;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonPrimitive;
 
-import org.peft4j.core.config.CommonFieldsBuilder;
 import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
+import org.peft4j.lora.RankedConfig;
 
 import java.util.Map;
 
@@ -25,37 +24,24 @@ import java.util.Map;
  * placeholders that {@code adapter_model.safetensors} fills, so loading does not decompose the
  * weights again, and an adapter whose placeholders were never filled refuses to run.
  */
-public final class LoraXsConfig extends PeftConfig {
+public final class LoraXsConfig extends RankedConfig<LoraXsConfig, LoraXsConfig.Builder> {
 
     /** The {@code peft_type}. */
     public static final String PEFT_TYPE = "LORA_XS";
 
-    private final int r;
-    private final double loraAlpha;
     private final double loraDropout;
     private final double rInitStd;
-    private final boolean fromFile;
 
     private LoraXsConfig(Builder b, Common common) {
-        super(common);
-        if (b.r <= 0) {
-            throw new IllegalArgumentException("r: must be a positive integer, got " + b.r);
-        }
-        double alpha = b.loraAlpha == null ? b.r : b.loraAlpha;
-        if (!Double.isFinite(alpha) || alpha == 0) {
-            throw new IllegalArgumentException("lora_alpha: must be a finite nonzero number, got " + alpha);
-        }
+        super(b, common);
         if (!(b.loraDropout >= 0 && b.loraDropout < 1)) {
             throw new IllegalArgumentException("lora_dropout: must be in [0, 1), got " + b.loraDropout);
         }
         if (!(b.rInitStd >= 0) || !Double.isFinite(b.rInitStd)) {
             throw new IllegalArgumentException("r_init_std: must be a finite number >= 0, got " + b.rInitStd);
         }
-        this.r = b.r;
-        this.loraAlpha = alpha;
         this.loraDropout = b.loraDropout;
         this.rInitStd = b.rInitStd;
-        this.fromFile = b.fromFile;
     }
 
     /**
@@ -74,30 +60,12 @@ public final class LoraXsConfig extends PeftConfig {
     }
 
     /**
-     * Returns {@code r}.
-     *
-     * @return the rank, the side of {@code R}
-     */
-    public int r() {
-        return r;
-    }
-
-    /**
-     * Returns {@code lora_alpha}.
-     *
-     * @return alpha
-     */
-    public double loraAlpha() {
-        return loraAlpha;
-    }
-
-    /**
      * Returns the scaling {@code s = lora_alpha / r}.
      *
      * @return s
      */
     public double scaling() {
-        return loraAlpha / r;
+        return loraAlpha() / r();
     }
 
     /**
@@ -118,49 +86,10 @@ public final class LoraXsConfig extends PeftConfig {
         return rInitStd;
     }
 
-    /**
-     * Returns whether this config was parsed for loading an adapter folder ({@link
-     * LoraXsMethod#parseConfig}): its adapters start as NaN placeholders that the folder's weights
-     * fill. False for every config from {@link #builder()}, {@link #toBuilder()} or {@link
-     * #fromJson}; {@link #withCommon} keeps it.
-     *
-     * @return whether the adapter weights are to come from a file
-     */
-    public boolean fromFile() {
-        return fromFile;
-    }
-
-    /**
-     * Returns a copy marked {@link #fromFile()}, for the adapter loader.
-     *
-     * @return the copy
-     */
-    LoraXsConfig awaitingAdapterFile() {
-        Builder b = toBuilder();
-        b.fromFile = true;
-        return b.build();
-    }
-
-    /** {@inheritDoc} Keeps {@link #fromFile()}, since the adapter loader sets inference mode this way. */
+    /** {@inheritDoc} */
     @Override
-    public LoraXsConfig withCommon(Common common) {
-        Builder b = toBuilder();
-        b.common(common);
-        b.fromFile = fromFile;
-        return b.build();
-    }
-
-    /**
-     * Returns a builder holding this config's values; what it builds initialises from the weights
-     * ({@link #fromFile()} is not carried over).
-     *
-     * @return the builder
-     */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.common(common());
-        b.r = r;
-        b.loraAlpha = loraAlpha;
+        Builder b = copyRankedFields(new Builder());
         b.loraDropout = loraDropout;
         b.rInitStd = rInitStd;
         return b;
@@ -168,9 +97,7 @@ public final class LoraXsConfig extends PeftConfig {
 
     /** {@inheritDoc} */
     @Override
-    protected void writeMethodFields(Map<String, JsonElement> m) {
-        m.put("r", new JsonPrimitive(r));
-        m.put("lora_alpha", JsonFields.number(loraAlpha));
+    protected void writeOtherFields(Map<String, JsonElement> m) {
         m.put("lora_dropout", new JsonPrimitive(loraDropout));
         m.put("r_init_std", new JsonPrimitive(rInitStd));
     }
@@ -183,47 +110,18 @@ public final class LoraXsConfig extends PeftConfig {
      * @return the config
      */
     public static LoraXsConfig fromJson(JsonFields f) {
-        Builder b = builder();
-        b.common(Common.fromJson(f));
-        b.r = f.integer("r", 8);
-        b.loraAlpha = f.has("lora_alpha") ? f.number("lora_alpha", b.r) : null;
+        Builder b = readRankedFields(f, builder());
         b.loraDropout = f.number("lora_dropout", 0.0);
         b.rInitStd = f.number("r_init_std", 1e-5);
-        f.accept("peft_type", "auto_mapping", "peft_version");
         return b.build();
     }
 
     /** Builds a {@link LoraXsConfig}. */
-    public static final class Builder extends CommonFieldsBuilder<Builder> {
-        private int r = 8;
-        private Double loraAlpha;
+    public static final class Builder extends RankedConfig.Builder<LoraXsConfig, Builder> {
         private double loraDropout;
         private double rInitStd = 1e-5;
-        private boolean fromFile;
 
         private Builder() {}
-
-        /**
-         * Sets {@code r}.
-         *
-         * @param r the rank, positive and at most {@code min(out, in)} of every target
-         * @return this
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
-
-        /**
-         * Sets {@code lora_alpha} (default: {@code r}, i.e. scaling 1).
-         *
-         * @param alpha alpha
-         * @return this
-         */
-        public Builder loraAlpha(double alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
 
         /**
          * Sets {@code lora_dropout}.
@@ -252,6 +150,7 @@ public final class LoraXsConfig extends PeftConfig {
          *
          * @return the config
          */
+        @Override
         public LoraXsConfig build() {
             return new LoraXsConfig(this, buildCommon());
         }

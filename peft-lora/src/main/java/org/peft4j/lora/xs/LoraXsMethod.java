@@ -7,10 +7,7 @@ import ai.djl.ndarray.types.Shape;
 
 import org.peft4j.core.adapter.Adapter;
 import org.peft4j.core.adapter.AdapterSite;
-import org.peft4j.core.adapter.PeftMethod;
-import org.peft4j.core.config.JsonFields;
-import org.peft4j.core.config.PeftConfig;
-import org.peft4j.lora.MethodArguments;
+import org.peft4j.lora.RankedMethod;
 import org.peft4j.lora.linalg.Svd;
 import org.peft4j.lora.linalg.SvdResult;
 
@@ -22,38 +19,28 @@ import org.peft4j.lora.linalg.SvdResult;
  * N(0, r_init_std²)}; {@code W} is not modified. The official code uses an exact SVD in one version
  * and scikit-learn's randomized {@code TruncatedSVD} in another, so factors agree with it up to the
  * signs of singular vector pairs, not bit for bit. Random draws use the engine's generator, seeded
- * with {@code Engine.getInstance().setRandomSeed}.
+ * with {@code Engine.getInstance().setRandomSeed}. A config parsed for the adapter loader ({@link
+ * LoraXsConfig#fromFile()}) gets placeholders that the folder's weights replace, and the weights are
+ * not decomposed again.
  */
-public final class LoraXsMethod implements PeftMethod {
+public final class LoraXsMethod extends RankedMethod<LoraXsConfig> {
 
-    /** {@inheritDoc} */
-    @Override
-    public String peftType() {
-        return LoraXsConfig.PEFT_TYPE;
-    }
-
-    /**
-     * {@inheritDoc} The adapter loader calls this, so the config is marked {@link
-     * LoraXsConfig#fromFile()}: the folder's weights replace the factors, and the weights are not
-     * decomposed again.
-     */
-    @Override
-    public PeftConfig parseConfig(JsonFields fields) {
-        return LoraXsConfig.fromJson(fields).awaitingAdapterFile();
+    /** Creates the method. */
+    public LoraXsMethod() {
+        super(LoraXsConfig.PEFT_TYPE, LoraXsConfig.class, LoraXsConfig::fromJson);
     }
 
     /** {@inheritDoc} */
     @Override
-    public Adapter createAdapter(PeftConfig config, AdapterSite site) {
-        LoraXsConfig c = MethodArguments.config(config, LoraXsConfig.class, LoraXsConfig.PEFT_TYPE);
+    protected Adapter placeholderAdapter(LoraXsConfig c, long in, long out, NDManager m) {
+        return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, LoraXsConfig.class.getSimpleName(), c.r(), in, out, c.scaling(), c.loraDropout(), m);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected Adapter initialAdapter(LoraXsConfig c, AdapterSite site, long in, long out) {
         int r = c.r();
-        long in = site.base().inFeatures();
-        long out = site.base().outFeatures();
-        MethodArguments.requireRankFits(r, out, in, site.path());
         NDManager m = site.manager();
-        if (c.fromFile()) {
-            return LoraXsAdapter.awaitingAdapterFile(LoraXsConfig.PEFT_TYPE, LoraXsConfig.class.getSimpleName(), r, in, out, c.scaling(), c.loraDropout(), m);
-        }
         NDArray a;
         NDArray b;
         try (NDManager scratch = m.newSubManager()) {
