@@ -80,4 +80,13 @@ class MethodsMiniatureArmsTest {
     private static MethodsMiniature.Result result(String arm, long seed, double testAccuracy, double validationAccuracy) {
         return new MethodsMiniature.Result(arm, seed, testAccuracy, testAccuracy, validationAccuracy, validationAccuracy, 0, 0, 0, 0, Map.of(), 0);
     }
+
+    @Test
+    void evalEveryMustBeAPositiveInteger() {
+        assertEquals(25, MethodsMiniature.positiveInt("25", "evalEvery"));
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> MethodsMiniature.positiveInt("0", "evalEvery"));
+        assertEquals("evalEvery: expected a positive integer, got 0", zero.getMessage());
+        IllegalArgumentException text = assertThrows(IllegalArgumentException.class, () -> MethodsMiniature.positiveInt("x25", "evalEvery"));
+        assertEquals("evalEvery: expected a positive integer, got 'x25'", text.getMessage());
+    }
 }
